@@ -1,0 +1,1 @@
+"""newsbot: publishes a newsroom's posts to Telegram chats."""
