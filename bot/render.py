@@ -1,0 +1,236 @@
+"""Turning a `Post` into the one Bot API call that delivers it, as plain data.
+
+The card a reader gets: category and date, the bold headline, the summary, the source's name as a
+link with a category hashtag, and a "Read more" button. With a lead image it is a `sendPhoto`
+whose caption holds the card; without one it is a `sendMessage` with a preview of the source.
+
+Telegram counts its limits (1024 for a caption, 4096 for a text) in UTF-16 code units of the
+visible text. The card is built from pieces whose visible text and HTML are known separately, so
+the summary can be shortened to fit before any HTML exists: escaping happens last, and a cut can
+never fall inside a tag, an entity or a surrogate pair.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import UTC, tzinfo
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from bot.posts import Post, Run
+
+CAPTION_LIMIT = 1024
+TEXT_LIMIT = 4096
+#: Telegram ignores formatting past 100 entities; stay clear of it with room for the card's own.
+MAX_SUMMARY_ENTITIES = 90
+MAX_CATEGORIES_SHOWN = 3
+ELLIPSIS = "…"
+READ_MORE = "Read more"
+
+_JOINERS = {"\u200d", "\u2060"}
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji is usually 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One Bot API call: the method and its exact parameters, without `chat_id`.
+
+    `text` is what the reader sees, without markup; it is used for logs, the terminal preview
+    and as the last-resort plain version.
+    """
+
+    method: Literal["sendPhoto", "sendMessage"]
+    params: dict[str, Any]
+    text: str
+
+    @property
+    def has_photo(self) -> bool:
+        """Whether the call carries a lead image."""
+        return self.method == "sendPhoto"
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _run_html(run: Run, *, formatted: bool = True) -> str:
+    text = _escape(run.text)
+    if not formatted:
+        return text
+    if run.code:
+        text = f"<code>{text}</code>"
+    else:
+        if run.strike:
+            text = f"<s>{text}</s>"
+        if run.italic:
+            text = f"<i>{text}</i>"
+        if run.bold:
+            text = f"<b>{text}</b>"
+    if run.href:
+        text = f'<a href="{html.escape(run.href, quote=True)}">{text}</a>'
+    return text
+
+
+def _entity_count(run: Run) -> int:
+    return run.code + (not run.code) * (run.bold + run.italic + run.strike) + (run.href is not None)
+
+
+def _safe_cut(text: str, index: int) -> int:
+    """Move a cut point back so it does not split a character from its combining marks."""
+    while 0 < index < len(text) and (
+        unicodedata.category(text[index]).startswith("M")
+        or text[index] in _JOINERS
+        or text[index - 1] in _JOINERS
+        or "\ufe00" <= text[index] <= "\ufe0f"
+    ):
+        index -= 1
+    return index
+
+
+def shorten(runs: tuple[Run, ...], budget: int) -> tuple[Run, ...]:
+    """The runs cut to at most `budget` UTF-16 units, at a word boundary, ending in "…".
+
+    When no word boundary exists (a single long word, or Thai written without spaces) the cut
+    falls between characters instead, never inside a surrogate pair or a combining sequence.
+    """
+    plain = "".join(run.text for run in runs)
+    if utf16_len(plain) <= budget:
+        return runs
+    if budget <= utf16_len(ELLIPSIS):
+        return ()
+    room = budget - utf16_len(ELLIPSIS)
+    cut = units = 0
+    for char in plain:
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > room:
+            break
+        cut += 1
+    boundary = max((i for i in range(cut, 0, -1) if plain[i].isspace()), default=0)
+    cut = boundary or _safe_cut(plain, cut)
+    kept = plain[:cut].rstrip(" \t\n\u00a0,;:-–—")
+    cut = len(kept)
+    shortened: list[Run] = []
+    position = 0
+    for run in runs:
+        if position >= cut:
+            break
+        piece = run.text[: cut - position]
+        position += len(run.text)
+        if piece:
+            shortened.append(replace(run, text=piece))
+    return (*shortened, Run(ELLIPSIS))
+
+
+def site_name(url: str) -> str:
+    """A source's display name from its URL: https://www.bangkokpost.com/x -> bangkokpost.com."""
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
+
+
+class _Card:
+    """Pieces of a message, each with its visible text and its HTML."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[str, str]] = []
+
+    def add(self, visible: str, markup: str | None = None) -> None:
+        self.pieces.append((visible, _escape(visible) if markup is None else markup))
+
+    @property
+    def visible(self) -> str:
+        return "".join(visible for visible, _ in self.pieces)
+
+    @property
+    def html(self) -> str:
+        return "".join(markup for _, markup in self.pieces)
+
+
+def render(
+    post: Post,
+    *,
+    zone: tzinfo = UTC,
+    source_name: str | None = None,
+    with_image: bool = True,
+    image: str | None = None,
+) -> Message:
+    """The Bot API call that delivers `post`.
+
+    `image` overrides the photo parameter (a cached Telegram `file_id`, say) while keeping the
+    caption; `with_image=False` gives the text version used when the image cannot be sent.
+    """
+    photo = (image or post.image) if with_image else None
+    limit = CAPTION_LIMIT if photo else TEXT_LIMIT
+
+    moment = post.date.astimezone(zone)
+    dateline = f"{moment.day} {moment:%b %Y, %H:%M} {moment.tzname() or ''}".rstrip()
+    shown = post.categories[:MAX_CATEGORIES_SHOWN]
+    header = " · ".join([*(c.name for c in shown), dateline])
+    footer = _Card()
+    if post.url:
+        name = source_name or site_name(post.url)
+        footer.add(name, f'<a href="{html.escape(post.url, quote=True)}">{_escape(name)}</a>')
+    tags = " ".join(f"#{c.key}" for c in shown)
+    if tags:
+        footer.add(" · " if post.url else "")
+        footer.add(tags)
+
+    fixed = utf16_len(header) + utf16_len(footer.visible) + 2  # the line breaks around the title
+    title = shorten((Run(post.title),), max(limit - fixed - 16, 16))
+    fixed += utf16_len("".join(r.text for r in title))
+    summary = post.summary
+    blank_lines = 4 if footer.pieces else 2  # "\n\n" before the summary and before the footer
+    if summary:
+        summary = shorten(summary, limit - fixed - blank_lines)
+
+    card = _Card()
+    card.add(header, f"<i>{_escape(header)}</i>")
+    card.add("\n")
+    title_text = "".join(r.text for r in title)
+    card.add(title_text, f"<b>{_escape(title_text)}</b>")
+    entities = 3 + (post.url is not None)
+    for index, run in enumerate(summary):
+        if index == 0:
+            card.add("\n\n")
+        entities += _entity_count(run)
+        card.add(run.text, _run_html(run, formatted=entities <= MAX_SUMMARY_ENTITIES))
+    if footer.pieces:
+        card.add("\n\n")
+        card.pieces.extend(footer.pieces)
+
+    params: dict[str, Any] = {"parse_mode": "HTML"}
+    if photo:
+        params.update(photo=photo, caption=card.html)
+    else:
+        params["text"] = card.html
+        params["link_preview_options"] = (
+            {"url": post.url, "prefer_large_media": True} if post.url else {"is_disabled": True}
+        )
+    if post.url:
+        params["reply_markup"] = {"inline_keyboard": [[{"text": READ_MORE, "url": post.url}]]}
+    return Message("sendPhoto" if photo else "sendMessage", params, card.visible)
+
+
+def preview_record(post: Post, message: Message) -> dict[str, Any]:
+    """The JSON shape of `newsbot preview --json`: the post as read, and the call it becomes."""
+    category = post.category
+    return {
+        "post": {
+            "id": post.id,
+            "title": post.title,
+            "summary": post.summary_text,
+            "category": category.name if category else None,
+            "category_key": category.key if category else None,
+            "date": post.date.isoformat(),
+            "url": post.url,
+            "image": post.image,
+            "language": post.language,
+        },
+        "method": message.method,
+        "params": message.params,
+    }
