@@ -1,0 +1,377 @@
+"""The sender: takes due deliveries from the queue and gets each one to its chat.
+
+Guarantees, and where they come from:
+- A delivery is marked sent only after Telegram accepted the message; until then it stays
+  pending in the database. A restart therefore resumes exactly where the last run stopped.
+- A graceful stop waits for messages in flight and records them, so it loses and repeats nothing.
+  After a hard kill, only the messages in flight at that instant (at most `concurrency`) can be
+  sent a second time.
+- A timeout is treated as "not delivered" and retried: a rare duplicate is better than a reader
+  missing the news.
+- Flood control (`RetryAfter`) keeps the message and holds the chat; server and network errors
+  retry with exponential backoff and jitter, then give up with the reason recorded.
+- A blocked bot or a vanished chat deactivates the chat (its settings are kept); a group that
+  became a supergroup is moved to its new id and sent there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+
+from telegram import Bot, InputFile
+from telegram import Message as TelegramMessage
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.images import ImageCache, ImageError
+from bot.pace import Pace, seconds
+from bot.posts import Post, PostLibrary
+from bot.render import Message, render
+from bot.store import Delivery, Outcome, Status, Store
+
+log = logging.getLogger(__name__)
+
+#: Telegram's words when it could not use a photo it was given.
+PHOTO_ERRORS = (
+    "wrong file identifier",
+    "wrong remote file identifier",
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "photo_invalid_dimensions",
+    "image_process_failed",
+    "file is too big",
+)
+#: Telegram's words for a chat that is gone for good.
+GONE_ERRORS = (
+    "chat not found",
+    "user is deactivated",
+    "have no rights to send",
+    "not enough rights",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently a delivery is retried after server or network errors."""
+
+    attempts: int = 8
+    base: float = 1.0
+    cap: float = 300.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before attempt number `attempt + 1`: exponential, with jitter."""
+        ceiling = min(self.cap, self.base * 2 ** max(attempt - 1, 0))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not secrecy
+
+
+@dataclass(frozen=True, slots=True)
+class CardStyle:
+    """How cards look for this newsroom."""
+
+    zone: tzinfo = UTC
+    source_name: str | None = None
+
+
+class Sender:
+    """Sends due deliveries at Telegram's pace, until stopped."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        library: PostLibrary,
+        images: ImageCache,
+        *,
+        pace: Pace,
+        style: CardStyle | None = None,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 8,
+        on_sent: Callable[[Delivery], Awaitable[None]] | None = None,
+    ) -> None:
+        self._bot = bot
+        self._store = store
+        self._library = library
+        self._images = images
+        self._pace = pace
+        self._style = style or CardStyle()
+        self._retry = retry or RetryPolicy()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._on_sent = on_sent
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._busy_chats: set[int] = set()
+        self._outcomes: list[Outcome] = []
+        self._outcomes_ready = asyncio.Event()
+        self._cards: dict[tuple[str, str, bool, str | None], Message] = {}
+        self.sent = 0
+        self.failed = 0
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New deliveries were queued: look at the queue now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until `stop()`; the outcome writer runs alongside."""
+        writer = asyncio.create_task(self._write_outcomes(), name="newsbot-outcomes")
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()
+                started, soonest = await self._pass()
+                if not started:
+                    await self._idle(soonest)
+        finally:
+            await self._drain()
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            await self._flush()
+
+    async def stop(self) -> None:
+        """Stop taking deliveries; `run()` then finishes what is in flight and returns."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def _idle(self, soonest: float | None) -> None:
+        timeout = 1.0 if soonest is None else min(max(soonest - time.monotonic(), 0.01), 1.0)
+        next_due = await self._store.next_due_time()
+        if next_due is not None:
+            timeout = min(timeout, max(next_due - time.time(), 0.01))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _drain(self, grace: float = 8.0) -> None:
+        """Let messages in flight finish; what cannot finish in time stays pending."""
+        tasks = list(self._in_flight.values())
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    # --- the queue ----------------------------------------------------------------------------
+
+    async def _pass(self) -> tuple[int, float | None]:
+        """Go once through the due deliveries, starting those whose chat may receive now.
+
+        Returns how many were started and, if some were held back for their chat's pace, the
+        monotonic time the first of them may go.
+        """
+        started = 0
+        soonest: float | None = None
+        cursor: tuple[int, int] | None = None
+        while not self._stopping.is_set():
+            page = await self._store.due(time.time(), after=cursor, limit=200)
+            if not page:
+                break
+            cursor = (page[-1].priority, page[-1].id)
+            for delivery in page:
+                if self._stopping.is_set():
+                    break
+                chat = delivery.chat_id
+                if delivery.id in self._in_flight or chat in self._busy_chats:
+                    continue
+                if chat in self._store.stopped_chats:
+                    continue
+                wait = self._pace.chat_wait(chat)
+                if wait > 0:
+                    due = time.monotonic() + wait
+                    soonest = due if soonest is None else min(soonest, due)
+                    continue
+                await self._slots.acquire()
+                await self._pace.turn()
+                if self._stopping.is_set() or self._pace.chat_wait(chat) > 0:
+                    self._slots.release()
+                    continue
+                self._start(delivery)
+                started += 1
+            if self._wake.is_set() and started:
+                break  # something new (perhaps more urgent) arrived: begin again at the top
+        return started, soonest
+
+    def _start(self, delivery: Delivery) -> None:
+        self._pace.claim(delivery.chat_id, delivery.chat_type)
+        self._busy_chats.add(delivery.chat_id)
+        task = asyncio.create_task(self._deliver(delivery), name=f"delivery-{delivery.id}")
+        self._in_flight[delivery.id] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._in_flight.pop(delivery.id, None)
+            self._busy_chats.discard(delivery.chat_id)
+            self._slots.release()
+
+        task.add_done_callback(done)
+
+    # --- one delivery -------------------------------------------------------------------------
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        post = self._library.get(delivery.post_id)
+        if post is None or not post.is_live(datetime.now(UTC)):
+            self._note(Outcome(delivery.id, Status.CANCELLED, error="post withdrawn"))
+            return
+        chat = delivery.chat_id
+        try:
+            sent = await self._send(chat, post)
+        except RetryAfter as exc:
+            delay = seconds(exc.retry_after)
+            self._pace.hold_chat(chat, delay)
+            if self._pace.chat_wait(chat) <= delay:
+                # We kept this chat's own pace, so the limit Telegram hit is the bot's overall one.
+                self._pace.hold_all(delay)
+            log.warning("flood control chat=%s retry_after=%.0fs", chat, delay)
+        except ChatMigrated as exc:
+            log.info("chat migrated chat=%s new_chat=%s", chat, exc.new_chat_id)
+            await self._store.migrate_chat(chat, exc.new_chat_id)
+            self._pace.move_chat(chat, exc.new_chat_id)
+            self.wake()
+        except Forbidden as exc:
+            await self._chat_gone(chat, str(exc))
+        except BadRequest as exc:
+            if any(words in str(exc).lower() for words in GONE_ERRORS):
+                await self._chat_gone(chat, str(exc))
+            else:
+                log.error("telegram refused post=%s chat=%s error=%s", post.id, chat, exc)
+                self._fail(delivery, str(exc))
+        except (TimedOut, NetworkError) as exc:
+            self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
+        except TelegramError as exc:
+            self._fail(delivery, f"{type(exc).__name__}: {exc}")
+        else:
+            self.sent += 1
+            self._note(Outcome(delivery.id, Status.SENT, message_id=sent.message_id))
+            if self._on_sent is not None:
+                await self._on_sent(delivery)
+
+    async def _chat_gone(self, chat: int, reason: str) -> None:
+        log.info("chat deactivated chat=%s reason=%s", chat, reason)
+        await self._store.deactivate(chat, reason)
+
+    def _retry_later(self, delivery: Delivery, error: str) -> None:
+        attempt = delivery.attempts + 1
+        if attempt >= self._retry.attempts:
+            self._fail(delivery, f"gave up after {attempt} attempts: {error}")
+            return
+        delay = self._retry.delay(attempt)
+        log.warning("retrying delivery=%s in %.1fs error=%s", delivery.id, delay, error)
+        self._note(
+            Outcome(delivery.id, Status.PENDING, error=error, not_before=time.time() + delay)
+        )
+
+    def _fail(self, delivery: Delivery, error: str) -> None:
+        self.failed += 1
+        log.error(
+            "delivery failed delivery=%s chat=%s error=%s", delivery.id, delivery.chat_id, error
+        )
+        self._note(Outcome(delivery.id, Status.FAILED, error=error))
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def card(self, post: Post, *, with_image: bool = True, image: str | None = None) -> Message:
+        """The rendered message for a post, computed once per version of the post."""
+        key = (post.id, post.digest, with_image, image)
+        message = self._cards.get(key)
+        if message is None:
+            if len(self._cards) > 512:
+                self._cards.clear()
+            message = render(
+                post,
+                zone=self._style.zone,
+                source_name=self._style.source_name,
+                with_image=with_image,
+                image=image,
+            )
+            self._cards[key] = message
+        return message
+
+    async def _call(self, chat_id: int, message: Message, **override: object) -> TelegramMessage:
+        params = {"chat_id": chat_id, **message.params, **override}
+        result = await self._bot.do_api_request(
+            message.method, api_kwargs=params, return_type=TelegramMessage
+        )
+        assert isinstance(result, TelegramMessage)
+        return result
+
+    async def _send(self, chat_id: int, post: Post) -> TelegramMessage:
+        """Send the card, with its image when at all possible, else as text."""
+        url = post.image
+        if url is None or self._images.unavailable(url):
+            return await self._call(chat_id, self.card(post, with_image=False))
+        known = await self._images.file_id(url)
+        try:
+            result = await self._call(chat_id, self.card(post, image=known))
+        except BadRequest as exc:
+            if not _is_photo_error(exc):
+                raise
+            if known is not None:
+                await self._images.forget(url)
+            return await self._upload(chat_id, post, url)
+        await self._keep_file_id(url, result)
+        return result
+
+    async def _upload(self, chat_id: int, post: Post, url: str) -> TelegramMessage:
+        """Upload the image ourselves (once for all chats), or fall back to text."""
+        async with self._images.lock(url):
+            known = await self._images.file_id(url)
+            if known is None and not self._images.unavailable(url):
+                try:
+                    data = await self._images.download(url)
+                except ImageError as exc:
+                    self._images.mark_unavailable(url, str(exc))
+                else:
+                    upload = InputFile(data, filename="image.jpg")
+                    try:
+                        result = await self._call(chat_id, self.card(post), photo=upload)
+                    except BadRequest as exc:
+                        if not _is_photo_error(exc):
+                            raise
+                        self._images.mark_unavailable(url, str(exc))
+                    else:
+                        await self._keep_file_id(url, result)
+                        return result
+        known = await self._images.file_id(url)
+        if known is not None:
+            return await self._call(chat_id, self.card(post, image=known))
+        return await self._call(chat_id, self.card(post, with_image=False))
+
+    async def _keep_file_id(self, url: str, result: TelegramMessage) -> None:
+        if result.photo:
+            await self._images.remember(url, result.photo[-1].file_id)
+
+    # --- writing outcomes ---------------------------------------------------------------------
+
+    def _note(self, outcome: Outcome) -> None:
+        self._outcomes.append(outcome)
+        self._outcomes_ready.set()
+
+    async def _write_outcomes(self) -> None:
+        """Write outcomes as they come; under load each transaction carries many."""
+        while True:
+            await self._outcomes_ready.wait()
+            self._outcomes_ready.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._outcomes = self._outcomes, []
+        if batch:
+            await self._store.record(batch)
+
+
+def _is_photo_error(exc: BadRequest) -> bool:
+    text = str(exc).lower()
+    return any(words in text for words in PHOTO_ERRORS)
