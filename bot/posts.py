@@ -433,8 +433,13 @@ def read_post(path: Path) -> Post:
 # --- the library of all posts ------------------------------------------------------------------
 
 
-def post_files(root: Path) -> Iterator[os.DirEntry[str]]:
-    """Every post file under `root`, skipping `_drafts`, `.git` and other `_`/`.` names."""
+def post_files(root: Path) -> Iterator[str]:
+    """Every post file under `root` (or `root` itself when it is one), skipping `_drafts`,
+    `.git` and every other name that starts with `_` or `.`, as Jekyll does."""
+    if root.is_file():
+        if root.suffix.lower() in POST_SUFFIXES:
+            yield str(root)
+        return
     try:
         entries = list(os.scandir(root))
     except OSError:
@@ -445,7 +450,7 @@ def post_files(root: Path) -> Iterator[os.DirEntry[str]]:
         if entry.is_dir(follow_symlinks=False):
             yield from post_files(Path(entry.path))
         elif os.path.splitext(entry.name)[1].lower() in POST_SUFFIXES and entry.is_file():
-            yield entry
+            yield entry.path
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,14 +493,14 @@ class PostLibrary:
 
     def scan(self) -> ScanReport:
         """Bring the index up to date with the folder and report what changed."""
-        seen: dict[str, os.DirEntry[str]] = {entry.path: entry for entry in post_files(self.root)}
+        seen = set(post_files(self.root))
         dirty = False
-        for gone in self._files.keys() - seen.keys():
+        for gone in self._files.keys() - seen:
             del self._files[gone]
             dirty = True
-        for file_path, entry in seen.items():
+        for file_path in seen:
             try:
-                stat = entry.stat()
+                stat = os.stat(file_path)
             except OSError:
                 continue
             cached = self._files.get(file_path)

@@ -1,0 +1,212 @@
+"""The running bot: the Telegram application, the content watcher and the sender, wired together.
+
+`Newsbot` owns the start and the orderly stop of every part. It is used by `newsbot run` and,
+unchanged, by the end-to-end tests, which point it at a Bot API test double on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import signal
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import watchfiles
+from telegram import Bot
+from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
+
+from bot import commands
+from bot.delivery import CardStyle, RetryPolicy, Sender
+from bot.images import ImageCache
+from bot.pace import Pace
+from bot.posts import PostLibrary, Rejection
+from bot.queue import queue_new_posts
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Newsbot:
+    """Everything that runs while the bot is up."""
+
+    def __init__(self, settings: Settings, *, retry: RetryPolicy | None = None) -> None:
+        self.settings = settings
+        self._token = settings.require_token()
+        self._retry = retry
+        self.library = PostLibrary(settings.content_dir)
+        self._stopping = asyncio.Event()
+        self._rescan = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._reported: set[Rejection] = set()
+        self._store: Store | None = None
+        self._application: Application | None = None  # type: ignore[type-arg]
+        self._sender: Sender | None = None
+        self._sender_bot: Bot | None = None
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def store(self) -> Store:
+        """The open database (only between `start()` and `stop()`)."""
+        assert self._store is not None, "Newsbot is not started"
+        return self._store
+
+    @property
+    def sender(self) -> Sender:
+        """The delivery sender (only between `start()` and `stop()`)."""
+        assert self._sender is not None, "Newsbot is not started"
+        return self._sender
+
+    def _request(self, pool: int) -> HTTPXRequest:
+        return HTTPXRequest(
+            connection_pool_size=pool,
+            connect_timeout=10.0,
+            read_timeout=15.0,
+            write_timeout=30.0,
+            pool_timeout=30.0,
+        )
+
+    async def start(self) -> None:
+        """Open the database, read the posts, and start polling, watching and sending."""
+        settings = self.settings
+        self._store = await Store.open(settings.database)
+        await asyncio.to_thread(self._scan)
+        concurrency = max(8, min(128, math.ceil(settings.rate / 10)))
+        # Broadcasts use a bot of their own, with its own connection pool, so a long broadcast
+        # never makes a reader's command wait for a free connection.
+        self._sender_bot = Bot(
+            self._token, base_url=settings.telegram_api_url, request=self._request(concurrency)
+        )
+        await self._sender_bot.initialize()
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(15.0), follow_redirects=True)
+        self._sender = Sender(
+            self._sender_bot,
+            self.store,
+            self.library,
+            ImageCache(self.store, self._http),
+            pace=Pace(settings.rate),
+            style=CardStyle(zone=settings.zone, source_name=settings.site_name),
+            retry=self._retry,
+            concurrency=concurrency,
+        )
+        self._application = (
+            ApplicationBuilder()
+            .token(self._token)
+            .base_url(settings.telegram_api_url)
+            .request(self._request(8))
+            .get_updates_request(self._request(1))
+            .build()
+        )
+        commands.install(self._application, self.store)
+        await self._application.initialize()
+        await self._application.start()
+        assert self._application.updater is not None
+        await self._application.updater.start_polling(
+            poll_interval=0.0, timeout=10, drop_pending_updates=False
+        )
+        self._tasks = [
+            asyncio.create_task(self.sender.run(), name="newsbot-sender"),
+            asyncio.create_task(self._scan_loop(), name="newsbot-scanner"),
+            asyncio.create_task(self._watch(), name="newsbot-watcher"),
+        ]
+        me = self._application.bot.username
+        log.info("newsbot started bot=@%s posts=%d", me, len(self.library.posts))
+
+    async def stop(self) -> None:
+        """Stop taking new work, finish what is in flight, and close everything."""
+        self._stopping.set()
+        if self._application is not None:
+            if self._application.updater is not None and self._application.updater.running:
+                await self._application.updater.stop()
+            if self._application.running:
+                await self._application.stop()
+        if self._sender is not None:
+            await self._sender.stop()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._application is not None:
+            await self._application.shutdown()
+        if self._sender_bot is not None:
+            await self._sender_bot.shutdown()
+        if self._http is not None:
+            await self._http.aclose()
+        if self._store is not None:
+            await self._store.close()
+        log.info("newsbot stopped")
+
+    def rescan(self) -> None:
+        """Look at the content folder now rather than at the next scheduled scan."""
+        self._rescan.set()
+
+    # --- the content folder -------------------------------------------------------------------
+
+    def _scan(self) -> bool:
+        report = self.library.scan()
+        for rejection in set(report.rejected) - self._reported:
+            log.warning("post rejected file=%s reason=%s", rejection.path, rejection.reason)
+        self._reported = set(report.rejected)
+        return report.anything_changed
+
+    async def _scan_loop(self) -> None:
+        """Rescan on schedule, on file events and when a future-dated post comes due."""
+        changed = True
+        release: datetime | None = None
+        while not self._stopping.is_set():
+            now = datetime.now(UTC)
+            if changed or (release is not None and release <= now):
+                report = await queue_new_posts(
+                    self.store,
+                    self.library,
+                    now=now,
+                    max_age=timedelta(hours=self.settings.max_age_hours),
+                )
+                release = report.next_release
+                if report.deliveries:
+                    self.sender.wake()
+            timeout = self.settings.scan_seconds
+            if release is not None:
+                timeout = min(timeout, max((release - now).total_seconds(), 0.05))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wait_for_rescan(), timeout)
+            self._rescan.clear()
+            if self._stopping.is_set():
+                break
+            changed = await asyncio.to_thread(self._scan)
+
+    async def _wait_for_rescan(self) -> None:
+        stop = asyncio.create_task(self._stopping.wait())
+        rescan = asyncio.create_task(self._rescan.wait())
+        try:
+            await asyncio.wait({stop, rescan}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            rescan.cancel()
+
+    async def _watch(self) -> None:
+        """Turn file events into rescans where the platform reports them."""
+        try:
+            async for _ in watchfiles.awatch(
+                self.settings.content_dir, stop_event=self._stopping, debounce=300
+            ):
+                self.rescan()
+        except (OSError, RuntimeError) as exc:
+            log.info("no file events for the content folder (%s); rescanning on schedule", exc)
+
+
+async def serve(settings: Settings) -> None:
+    """Run the bot until SIGTERM or Ctrl-C, then stop in order."""
+    bot = Newsbot(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await bot.start()
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await bot.stop()

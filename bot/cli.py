@@ -1,0 +1,168 @@
+"""The `newsbot` command line: run the bot, check and preview posts, import articles.
+
+Every command turns bad input into one clear line on stderr and a non-zero exit; none of them
+shows a traceback for a mistake in its input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot import logs
+from bot.importer import ArticleError, ImportOptions, import_article
+from bot.posts import PostLibrary
+from bot.render import preview_record, render
+from bot.settings import Settings
+
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A mistake in the command's input, reported as one line."""
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        raise CommandError(f"bad setting: {problems}") from None
+
+
+def _library(path: Path | None, settings: Settings) -> PostLibrary:
+    root = path or settings.content_dir
+    if not root.exists():
+        raise CommandError(f"content folder {root} does not exist")
+    library = PostLibrary(root)
+    library.scan()
+    return library
+
+
+def _run(_: argparse.Namespace) -> int:
+    settings = _settings()
+    token = settings.require_token()
+    logs.configure(settings.log_level, token)
+    # python-telegram-bot 22 reports `retry_after` as a timedelta only when asked to.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    from bot.app import serve  # the Telegram stack is only loaded for the bot itself
+
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    library = _library(args.content or args.path, _settings())
+    for rejection in library.rejected:
+        print(f"{rejection.path}: {rejection.reason}")
+    loaded, rejected = len(library.posts), len(library.rejected)
+    print(f"{loaded} posts loaded, {rejected} rejected", file=sys.stderr)
+    return EXIT_REJECTED if rejected else 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    settings = _settings()
+    library = _library(args.content or args.path, settings)
+    if args.category and args.category not in library.categories:
+        known = ", ".join(library.categories) or "none"
+        raise CommandError(f"unknown category {args.category!r} (known: {known})")
+    if args.limit < 1:
+        raise CommandError("--limit must be at least 1")
+    posts = library.latest(datetime.now(UTC), limit=args.limit, category=args.category)
+    messages = [
+        (post, render(post, zone=settings.zone, source_name=settings.site_name)) for post in posts
+    ]
+    if args.json:
+        records = [preview_record(post, message) for post, message in messages]
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+        return 0
+    for post, message in messages:
+        print(f"── {post.id} ({message.method}) " + "─" * 20)
+        if message.has_photo:
+            print(f"[image] {message.params['photo']}")
+        print(message.text)
+        if post.url:
+            print(f"[Read more] {post.url}")
+        print()
+    print(f"{len(messages)} posts", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    settings = _settings()
+    source: Path = args.file
+    try:
+        html = source.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CommandError(f"cannot read {source}: {exc.strerror or exc}") from None
+    options = ImportOptions(
+        category=args.category, url=args.url, image=args.image, language=args.language
+    )
+    try:
+        post = import_article(html, args.content or settings.content_dir, options)
+    except ArticleError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"imported {post.id} as {post.path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser, exposed for the README's command list and the tests."""
+    top = argparse.ArgumentParser(
+        prog="newsbot", description="Publish a newsroom's posts to Telegram chats."
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot (settings from the environment and .env)")
+    run.set_defaults(handler=_run)
+
+    for name, handler, text in (
+        ("check", _check, "list post files that cannot be loaded, and why"),
+        ("preview", _preview, "show the messages the bot would send, newest first"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("path", nargs="?", type=Path, help="content folder (or one file)")
+        command.add_argument("--content", type=Path, help="content folder (or one file)")
+        command.set_defaults(handler=handler)
+        if name == "preview":
+            command.add_argument("--category", help="only this category key, e.g. world")
+            command.add_argument("--limit", type=int, default=10, help="how many (default 10)")
+            command.add_argument("--json", action="store_true", help="exact Bot API calls as JSON")
+
+    article = sub.add_parser("import", help="turn a saved HTML article into a post")
+    article.add_argument("file", type=Path, help="the saved .html page")
+    article.add_argument("--category", help="the post's category, e.g. WORLD")
+    article.add_argument("--url", help="the article's original address")
+    article.add_argument("--image", help="lead image address")
+    article.add_argument("--language", help="article language code, e.g. en or th")
+    article.add_argument("--content", type=Path, help="content folder to write into")
+    article.set_defaults(handler=_import)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `newsbot` console script."""
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except CommandError as exc:
+        print(f"newsbot {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
