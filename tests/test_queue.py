@@ -1,0 +1,97 @@
+"""Which posts are new, which are archived, and when future-dated ones go out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.posts import PostLibrary
+from bot.queue import QueueReport, queue_new_posts
+from bot.store import Store
+from tests.helpers import WritePost
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+MAX_AGE = timedelta(hours=48)
+
+
+async def scan_and_queue(store: Store, library: PostLibrary, now: datetime = NOW) -> QueueReport:
+    library.scan()
+    return await queue_new_posts(store, library, now=now, max_age=MAX_AGE)
+
+
+async def test_first_start_archives_the_existing_archive(
+    tmp_path: Path, content: Path, write_post: WritePost
+) -> None:
+    write_post("a.md", date="2026-11-25T11:00:00Z")
+    store = await Store.open(tmp_path / "db.sqlite3")
+    await store.subscribe(1, "private", None)
+    library = PostLibrary(content)
+    first = await scan_and_queue(store, library)
+    assert first.archived_posts == ("a",) and first.deliveries == 0
+
+    write_post("b.md", date="2026-11-25T11:30:00Z")
+    second = await scan_and_queue(store, library)
+    assert second.queued_posts == ("b",) and second.deliveries == 1
+    await store.close()
+
+
+async def test_first_start_with_an_empty_folder_sends_later_posts(
+    tmp_path: Path, content: Path, write_post: WritePost
+) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    await store.subscribe(1, "private", None)
+    library = PostLibrary(content)
+    await scan_and_queue(store, library)
+    write_post("a.md", date="2026-11-25T11:00:00Z")
+    assert (await scan_and_queue(store, library)).queued_posts == ("a",)
+    await store.close()
+
+
+async def test_old_posts_found_later_are_archived_not_pushed(
+    tmp_path: Path, content: Path, write_post: WritePost
+) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    await store.subscribe(1, "private", None)
+    library = PostLibrary(content)
+    await scan_and_queue(store, library)
+    write_post("old.md", date="2026-11-01T00:00:00Z")
+    write_post("fresh.md", date="2026-11-24T00:00:00Z")
+    report = await scan_and_queue(store, library)
+    assert report.archived_posts == ("old",)
+    assert report.queued_posts == ("fresh",)
+    await store.close()
+
+
+async def test_future_and_unpublished_posts_wait(
+    tmp_path: Path, content: Path, write_post: WritePost
+) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    await store.subscribe(1, "private", None)
+    library = PostLibrary(content)
+    await scan_and_queue(store, library)
+    write_post("later.md", date="2026-11-25T15:00:00Z")
+    write_post("draft.md", published=False)
+    report = await scan_and_queue(store, library)
+    assert report.queued_posts == ()
+    assert report.next_release == datetime(2026, 11, 25, 15, tzinfo=UTC)
+    released = await scan_and_queue(store, library, NOW + timedelta(hours=4))
+    assert released.queued_posts == ("later",)
+    assert await store.delivery_counts() == {"pending": 1}
+    await store.close()
+
+
+async def test_changed_file_of_a_sent_post_is_not_queued_again(
+    tmp_path: Path, content: Path, write_post: WritePost
+) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    await store.subscribe(1, "private", None)
+    library = PostLibrary(content)
+    await scan_and_queue(store, library)
+    write_post("a.md", date="2026-11-25T11:00:00Z")
+    await scan_and_queue(store, library)
+    write_post("a.md", "A corrected first paragraph.", date="2026-11-25T11:00:00Z")
+    report = await scan_and_queue(store, library)
+    assert report.queued_posts == ()
+    assert (await store.seen_posts())["a"] == library.get("a").digest  # type: ignore[union-attr]
+    assert await store.delivery_counts() == {"pending": 1}
+    await store.close()
