@@ -65,8 +65,8 @@ class Newsbot:
         return HTTPXRequest(
             connection_pool_size=pool,
             connect_timeout=10.0,
-            read_timeout=15.0,
-            write_timeout=30.0,
+            read_timeout=self.settings.request_timeout,
+            write_timeout=max(self.settings.request_timeout, 30.0),
             pool_timeout=30.0,
         )
 
@@ -118,6 +118,8 @@ class Newsbot:
 
     async def stop(self) -> None:
         """Stop taking new work, finish what is in flight, and close everything."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         if self._application is not None:
             if self._application.updater is not None and self._application.updater.running:

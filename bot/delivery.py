@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions
 from telegram import Message as TelegramMessage
 from telegram.error import (
     BadRequest,
@@ -299,13 +299,28 @@ class Sender:
             self._cards[key] = message
         return message
 
-    async def _call(self, chat_id: int, message: Message, **override: object) -> TelegramMessage:
-        params = {"chat_id": chat_id, **message.params, **override}
-        result = await self._bot.do_api_request(
-            message.method, api_kwargs=params, return_type=TelegramMessage
+    async def _call(
+        self, chat_id: int, message: Message, *, photo: str | InputFile | None = None
+    ) -> TelegramMessage:
+        """Make the rendered Bot API call for one chat (optionally with another photo)."""
+        params = message.params
+        markup = params.get("reply_markup")
+        keyboard = InlineKeyboardMarkup.de_json(markup, self._bot) if markup else None
+        if message.method == "sendPhoto":
+            return await self._bot.send_photo(
+                chat_id,
+                photo=photo or params["photo"],
+                caption=params["caption"],
+                parse_mode=params["parse_mode"],
+                reply_markup=keyboard,
+            )
+        return await self._bot.send_message(
+            chat_id,
+            text=params["text"],
+            parse_mode=params["parse_mode"],
+            link_preview_options=LinkPreviewOptions(**params["link_preview_options"]),
+            reply_markup=keyboard,
         )
-        assert isinstance(result, TelegramMessage)
-        return result
 
     async def _send(self, chat_id: int, post: Post) -> TelegramMessage:
         """Send the card, with its image when at all possible, else as text."""

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         alias="NEWSBOT_SITE_NAME",
         description="Name shown next to the source link; default: the link's host name.",
     )
+    request_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        alias="NEWSBOT_REQUEST_TIMEOUT",
+        description="Seconds to wait for Telegram's answer before trying again.",
+    )
     log_level: str = Field(
         default="INFO",
         alias="NEWSBOT_LOG_LEVEL",

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import WritePost, post_text
+from bot.app import Newsbot
+from bot.delivery import RetryPolicy
+from bot.settings import Settings
+from tests.helpers import TOKEN, WritePost, post_text
+from tests.telegram_double import TelegramDouble
+
+StartBot = Callable[..., Awaitable[Newsbot]]
+FAST_RETRY = RetryPolicy(attempts=4, base=0.05, cap=0.2)
 
 # RetryAfter warns about its future type unless this is set; warnings are errors in this suite.
 os.environ["PTB_TIMEDELTA"] = "1"
@@ -33,3 +41,42 @@ def write_post(content: Path) -> WritePost:
         return path
 
     return write
+
+
+@pytest.fixture
+async def double() -> AsyncIterator[TelegramDouble]:
+    """A Bot API test double on loopback."""
+    async with TelegramDouble() as server:
+        yield server
+
+
+@pytest.fixture
+def bot_settings(tmp_path: Path, content: Path, double: TelegramDouble) -> Settings:
+    """Settings for a bot that talks to the double, fast enough for tests."""
+    return Settings(
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        telegram_api_url=double.base_url,
+        content_dir=content,
+        database=tmp_path / "data" / "newsbot.sqlite3",
+        scan_seconds=0.2,
+        rate=200,
+        request_timeout=2.0,
+    )
+
+
+@pytest.fixture
+async def start_bot(bot_settings: Settings) -> AsyncIterator[StartBot]:
+    """Start a real Newsbot (any settings overridden); every one started is stopped after."""
+    running: list[Newsbot] = []
+
+    async def start(**overrides: object) -> Newsbot:
+        settings = bot_settings.model_copy(update=overrides)
+        bot = Newsbot(settings, retry=FAST_RETRY)
+        running.append(bot)
+        await bot.start()
+        return bot
+
+    yield start
+    for bot in running:
+        await bot.stop()

@@ -8,6 +8,9 @@ from pathlib import Path
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "seed-post.md"
 
+#: A token shaped like a real one, so a leak in the logs would be easy to spot.
+TOKEN = "123456789:AAEXAMPLEsecretPARTthatMUSTnotLEAK_0"
+
 WritePost = Callable[..., Path]
 
 

@@ -1,0 +1,197 @@
+"""Rendering: the card's content, Telegram's HTML rules and its UTF-16 length limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.posts import Category, Post, Run, read_post
+from bot.render import CAPTION_LIMIT, ELLIPSIS, TEXT_LIMIT, render, shorten, utf16_len
+from tests.helpers import SEED
+from tests.telegram_double import html_to_text
+
+URL = "https://www.example-news.com/world/1/story"
+
+
+def make_post(
+    title: str = "Headline",
+    summary: tuple[Run, ...] = (Run("Summary text."),),
+    *,
+    image: str | None = "https://img.example/a.jpg",
+    url: str | None = URL,
+    categories: tuple[Category, ...] = (Category("Asia Pacific", "asia_pacific"),),
+) -> Post:
+    return Post(
+        id="P1",
+        path=Path("p.md"),
+        title=title,
+        summary=summary,
+        date=datetime(2026, 11, 20, 8, 5, tzinfo=UTC),
+        categories=categories,
+        url=url,
+        image=image,
+    )
+
+
+def visible(markup: str) -> str:
+    """What Telegram would show, raising if it would refuse the HTML."""
+    text, _ = html_to_text(markup)
+    return text
+
+
+def test_seed_post_becomes_a_photo_with_caption_and_button() -> None:
+    message = render(read_post(SEED))
+    assert message.method == "sendPhoto"
+    params = message.params
+    assert params["photo"].endswith("52aad7b3-3067-4196-a342-bc0591a0a812")
+    assert params["parse_mode"] == "HTML"
+    caption = params["caption"]
+    assert "<b>North Korean troops enter Ukraine fight for 1st time, many killed</b>" in caption
+    assert "<i>The New York Times</i>" in caption
+    assert "#world" in caption and "WORLD" in caption and "6 Nov 2024" in caption
+    [[button]] = params["reply_markup"]["inline_keyboard"]
+    assert button["text"] == "Read more" and button["url"].startswith("https://www.bangkokpost.com")
+    assert visible(caption) == message.text
+
+
+def test_post_without_image_is_a_text_message_with_a_source_preview() -> None:
+    message = render(make_post(image=None))
+    assert message.method == "sendMessage"
+    assert message.params["link_preview_options"] == {"url": URL, "prefer_large_media": True}
+    assert message.text.splitlines() == [
+        "Asia Pacific · 20 Nov 2026, 08:05 UTC",
+        "Headline",
+        "",
+        "Summary text.",
+        "",
+        "example-news.com · #asia_pacific",
+    ]
+
+
+def test_post_without_link_has_no_button_and_no_preview() -> None:
+    message = render(make_post(image=None, url=None))
+    assert "reply_markup" not in message.params
+    assert message.params["link_preview_options"] == {"is_disabled": True}
+
+
+def test_text_version_and_cached_file_id() -> None:
+    post = make_post()
+    assert render(post, with_image=False).method == "sendMessage"
+    assert render(post, image="FILEID").params["photo"] == "FILEID"
+
+
+def test_dates_are_shown_in_the_newsrooms_zone_and_site_name_overrides() -> None:
+    message = render(make_post(), zone=ZoneInfo("Asia/Bangkok"), source_name="Bangkok Post")
+    assert "20 Nov 2026, 15:05 +07" in message.text
+    assert "Bangkok Post · #asia_pacific" in message.text
+
+
+def test_every_piece_of_text_is_escaped() -> None:
+    post = make_post(
+        title="<script>alert(1)</script> & co",
+        summary=(Run("a < b && c > d", bold=True, href='https://ex.com/?q="x"&y=<z>'),),
+    )
+    message = render(post)
+    caption = message.params["caption"]
+    assert "<script>" not in caption
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in caption
+    assert 'href="https://ex.com/?q=&quot;x&quot;&amp;y=&lt;z&gt;"' in caption
+    assert visible(caption) == message.text
+
+
+def test_long_summary_is_cut_at_a_word_with_an_ellipsis() -> None:
+    words = " ".join(f"word{i}" for i in range(600))
+    message = render(make_post(summary=(Run(words),)))
+    assert utf16_len(message.text) <= CAPTION_LIMIT
+    summary_line = message.text.split("\n\n")[1]
+    assert summary_line.endswith("…")
+    assert summary_line[:-1].split()[-1].startswith("word")  # a whole word before the ellipsis
+    assert words.startswith(summary_line[:-1])
+    assert "example-news.com" in message.text  # the link survives
+
+
+def test_cut_never_splits_a_surrogate_pair_or_a_formatted_run() -> None:
+    runs = (Run("😀" * 10, bold=True), Run(" tail"))
+    shortened = shorten(runs, 8)
+    assert shortened == (Run("😀" * 3, bold=True), Run(ELLIPSIS))
+    assert utf16_len("".join(r.text for r in shortened)) <= 8
+
+
+def test_thai_without_spaces_is_cut_between_characters_not_marks() -> None:
+    thai = "ผู้ใหญ่บ้านประกาศ" * 20  # combining marks throughout
+    [run, ellipsis] = shorten((Run(thai),), 30)
+    assert ellipsis.text == ELLIPSIS
+    assert thai.startswith(run.text)
+    # The character after the cut is a base character, not a mark left behind.
+    assert not ("\u0e31" <= thai[len(run.text)] <= "\u0e3a" or thai[len(run.text)] >= "\u0e47")
+
+
+def test_huge_title_is_shortened_but_the_card_stays_whole() -> None:
+    message = render(make_post(title="Very long headline " * 200))
+    assert utf16_len(message.text) <= CAPTION_LIMIT
+    assert visible(message.params["caption"]) == message.text
+    assert message.text.rstrip().endswith("#asia_pacific")
+
+
+def test_formatting_stops_before_telegrams_entity_limit() -> None:
+    runs = tuple(Run(f"w{i} ", bold=i % 2 == 0) for i in range(300))
+    message = render(make_post(summary=runs, image=None))
+    _, entities = html_to_text(message.params["text"])
+    assert len(entities) <= 100
+
+
+# --- properties --------------------------------------------------------------------------------
+
+_text = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("<>&\"' \n\t…—"),
+        st.sampled_from("😀🇹🇭👨‍👩‍👧"),
+        st.characters(min_codepoint=0x0E01, max_codepoint=0x0E5B),  # Thai
+        st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+    ),
+    max_size=800,
+)
+_runs = st.lists(
+    st.builds(
+        Run,
+        text=_text,
+        bold=st.booleans(),
+        italic=st.booleans(),
+        code=st.booleans(),
+        href=st.sampled_from([None, URL, "https://ex.com/?a=1&b=<2>"]),
+    ),
+    max_size=12,
+).map(tuple)
+
+
+@settings(max_examples=150, deadline=None)
+@given(title=_text.filter(lambda t: t.strip()), summary=_runs, image=st.booleans())
+def test_any_post_fits_telegrams_limits_and_parses(
+    title: str, summary: tuple[Run, ...], image: bool
+) -> None:
+    post = make_post(title=" ".join(title.split()) or "T", summary=summary,
+                     image="https://img.example/a.jpg" if image else None)  # fmt: skip
+    message = render(post)
+    markup = message.params["caption" if image else "text"]
+    limit = CAPTION_LIMIT if image else TEXT_LIMIT
+    shown = visible(markup)  # raises if Telegram would refuse the HTML
+    assert utf16_len(shown) <= limit
+    assert shown.strip() == message.text.strip()
+    assert URL in markup  # the source link always survives
+    assert "<b>" in markup  # so does the (perhaps shortened) title
+
+
+@settings(max_examples=200, deadline=None)
+@given(runs=_runs, budget=st.integers(min_value=0, max_value=1200))
+def test_shorten_keeps_a_prefix_within_budget(runs: tuple[Run, ...], budget: int) -> None:
+    plain = "".join(r.text for r in runs)
+    shortened = shorten(runs, budget)
+    text = "".join(r.text for r in shortened)
+    assert utf16_len(text) <= max(budget, 0) or shortened == runs
+    if shortened != runs and shortened:
+        assert text.endswith(ELLIPSIS)
+        assert plain.startswith(text[: -len(ELLIPSIS)])
