@@ -227,7 +227,7 @@ class Sender:
             return
         chat = delivery.chat_id
         try:
-            sent = await self._send(chat, post)
+            sent = await self.send_post(chat, post)
         except RetryAfter as exc:
             delay = seconds(exc.retry_after)
             self._pace.hold_chat(chat, delay)
@@ -299,22 +299,23 @@ class Sender:
             self._cards[key] = message
         return message
 
+    @staticmethod
     async def _call(
-        self, chat_id: int, message: Message, *, photo: str | InputFile | None = None
+        bot: Bot, chat_id: int, message: Message, *, photo: str | InputFile | None = None
     ) -> TelegramMessage:
         """Make the rendered Bot API call for one chat (optionally with another photo)."""
         params = message.params
         markup = params.get("reply_markup")
-        keyboard = InlineKeyboardMarkup.de_json(markup, self._bot) if markup else None
+        keyboard = InlineKeyboardMarkup.de_json(markup, bot) if markup else None
         if message.method == "sendPhoto":
-            return await self._bot.send_photo(
+            return await bot.send_photo(
                 chat_id,
                 photo=photo or params["photo"],
                 caption=params["caption"],
                 parse_mode=params["parse_mode"],
                 reply_markup=keyboard,
             )
-        return await self._bot.send_message(
+        return await bot.send_message(
             chat_id,
             text=params["text"],
             parse_mode=params["parse_mode"],
@@ -322,24 +323,31 @@ class Sender:
             reply_markup=keyboard,
         )
 
-    async def _send(self, chat_id: int, post: Post) -> TelegramMessage:
-        """Send the card, with its image when at all possible, else as text."""
+    async def send_post(
+        self, chat_id: int, post: Post, *, bot: Bot | None = None
+    ) -> TelegramMessage:
+        """Send a post's card now, with its image when at all possible, else as text.
+
+        Broadcasts use the sender's own bot; replies to commands pass the application's bot so
+        they do not wait behind a broadcast. Telegram errors are left to the caller.
+        """
+        bot = bot or self._bot
         url = post.image
         if url is None or self._images.unavailable(url):
-            return await self._call(chat_id, self.card(post, with_image=False))
+            return await self._call(bot, chat_id, self.card(post, with_image=False))
         known = await self._images.file_id(url)
         try:
-            result = await self._call(chat_id, self.card(post, image=known))
+            result = await self._call(bot, chat_id, self.card(post, image=known))
         except BadRequest as exc:
             if not _is_photo_error(exc):
                 raise
             if known is not None:
                 await self._images.forget(url)
-            return await self._upload(chat_id, post, url)
+            return await self._upload(bot, chat_id, post, url)
         await self._keep_file_id(url, result)
         return result
 
-    async def _upload(self, chat_id: int, post: Post, url: str) -> TelegramMessage:
+    async def _upload(self, bot: Bot, chat_id: int, post: Post, url: str) -> TelegramMessage:
         """Upload the image ourselves (once for all chats), or fall back to text."""
         async with self._images.lock(url):
             known = await self._images.file_id(url)
@@ -351,7 +359,7 @@ class Sender:
                 else:
                     upload = InputFile(data, filename="image.jpg")
                     try:
-                        result = await self._call(chat_id, self.card(post), photo=upload)
+                        result = await self._call(bot, chat_id, self.card(post), photo=upload)
                     except BadRequest as exc:
                         if not _is_photo_error(exc):
                             raise
@@ -361,8 +369,8 @@ class Sender:
                         return result
         known = await self._images.file_id(url)
         if known is not None:
-            return await self._call(chat_id, self.card(post, image=known))
-        return await self._call(chat_id, self.card(post, with_image=False))
+            return await self._call(bot, chat_id, self.card(post, image=known))
+        return await self._call(bot, chat_id, self.card(post, with_image=False))
 
     async def _keep_file_id(self, url: str, result: TelegramMessage) -> None:
         if result.photo:
