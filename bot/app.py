@@ -79,7 +79,10 @@ class Newsbot:
         # Broadcasts use a bot of their own, with its own connection pool, so a long broadcast
         # never makes a reader's command wait for a free connection.
         self._sender_bot = Bot(
-            self._token, base_url=settings.telegram_api_url, request=self._request(concurrency)
+            self._token,
+            base_url=settings.telegram_api_url,
+            base_file_url=settings.file_url,
+            request=self._request(concurrency),
         )
         await self._sender_bot.initialize()
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(15.0), follow_redirects=True)
@@ -97,6 +100,7 @@ class Newsbot:
             ApplicationBuilder()
             .token(self._token)
             .base_url(settings.telegram_api_url)
+            .base_file_url(settings.file_url)
             .request(self._request(8))
             .get_updates_request(self._request(1))
             .build()

@@ -117,6 +117,7 @@ class Sender:
         self._busy_chats: set[int] = set()
         self._outcomes: list[Outcome] = []
         self._outcomes_ready = asyncio.Event()
+        self._writing = 0
         self._cards: dict[tuple[str, str, bool, str | None], Message] = {}
         self.sent = 0
         self.failed = 0
@@ -378,6 +379,11 @@ class Sender:
 
     # --- writing outcomes ---------------------------------------------------------------------
 
+    @property
+    def pending_outcomes(self) -> int:
+        """Outcomes noted but not yet committed to the database."""
+        return len(self._outcomes) + self._writing
+
     def _note(self, outcome: Outcome) -> None:
         self._outcomes.append(outcome)
         self._outcomes_ready.set()
@@ -391,8 +397,13 @@ class Sender:
 
     async def _flush(self) -> None:
         batch, self._outcomes = self._outcomes, []
-        if batch:
+        if not batch:
+            return
+        self._writing += len(batch)
+        try:
             await self._store.record(batch)
+        finally:
+            self._writing -= len(batch)
 
 
 def _is_photo_error(exc: BadRequest) -> bool:

@@ -43,5 +43,5 @@ def configure(level: str = "INFO", token: str | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

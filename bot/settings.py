@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def file_url(self) -> str:
+        """Where files are downloaded: Telegram's convention is `.../file/bot` beside `.../bot`."""
+        base = self.telegram_api_url.rstrip("/")
+        return base.removesuffix("bot") + "file/bot" if base.endswith("/bot") else base
+
+    @property
     def zone(self) -> ZoneInfo:
         """The display time zone as an object."""
         return ZoneInfo(self.timezone)
