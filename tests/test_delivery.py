@@ -99,7 +99,7 @@ async def test_graceful_restart_mid_broadcast_loses_and_repeats_nothing(
     for chat in chats:
         await bot.store.subscribe(chat, "private", None)
     write_post("big.md", title="Big story", **recent())
-    await double.wait_for(lambda: 10 <= len(double.sent))
+    await double.wait_for(lambda: len(double.sent) >= 10)
     await bot.stop()
     stopped_at = sum(headlines(double, c, "Big story") for c in chats)
     assert stopped_at < len(chats)  # the stop really came mid-broadcast
