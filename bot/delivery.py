@@ -195,9 +195,12 @@ class Sender:
                     due = time.monotonic() + wait
                     soonest = due if soonest is None else min(soonest, due)
                     continue
-                await self._slots.acquire()
-                await self._pace.turn()
-                if self._stopping.is_set() or self._pace.chat_wait(chat) > 0:
+                if not await self._unless_stopping(self._slots.acquire()):
+                    break
+                if not await self._unless_stopping(self._pace.turn()):
+                    self._slots.release()
+                    break
+                if self._pace.chat_wait(chat) > 0:
                     self._slots.release()
                     continue
                 self._start(delivery)
@@ -205,6 +208,23 @@ class Sender:
             if self._wake.is_set() and started:
                 break  # something new (perhaps more urgent) arrived: begin again at the top
         return started, soonest
+
+    async def _unless_stopping(self, waiting: Awaitable[object]) -> bool:
+        """Wait for something unless a stop comes first; returns whether it completed.
+
+        A pause for flood control can last minutes; a stop must not wait for it.
+        """
+        if self._stopping.is_set():
+            return False
+        task = asyncio.ensure_future(waiting)
+        stop = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if task.done() and not task.cancelled():
+            return True
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
 
     def _start(self, delivery: Delivery) -> None:
         self._pace.claim(delivery.chat_id, delivery.chat_type)

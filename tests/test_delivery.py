@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Newsbot
-from bot.store import Status
+from bot.settings import Settings
+from bot.store import Status, Store
 from tests.conftest import StartBot
 from tests.helpers import WritePost
 from tests.telegram_double import TelegramDouble
@@ -264,3 +266,16 @@ async def test_telegrams_flood_limits_are_never_hit(
     assert double.flood_errors == 0
     group_times = [r.at for r in double.sent if r.chat_id == -1001]
     assert group_times[1] - group_times[0] >= 2.9  # 20 a minute to one group
+
+
+async def test_stop_does_not_wait_out_a_long_flood_pause(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost, bot_settings: Settings
+) -> None:
+    bot = await subscribed_bot(start_bot, 1, 2)
+    double.fail_next("sendMessage", status=429, retry_after=60)
+    write_post("a.md", title="Story", **recent())
+    await double.wait_for(lambda: double.calls("sendMessage"))  # the refused first try
+    await asyncio.wait_for(bot.stop(), 5)
+    store = await Store.open(bot_settings.database)
+    assert (await store.delivery_counts()).get(Status.PENDING, 0) >= 1  # kept for the next run
+    await store.close()
