@@ -83,6 +83,9 @@ class Post:
     language: str | None = None
     published: bool = True
     retracted: bool = False
+    breaking: bool = False
+    photo_id: str | None = None
+    """A Telegram `file_id` for the lead image, for breaking news sent as a photo by an editor."""
     digest: str = ""
 
     @property
@@ -94,6 +97,19 @@ class Post:
     def category(self) -> Category | None:
         """The post's main (first) category."""
         return self.categories[0] if self.categories else None
+
+    @property
+    def card_digest(self) -> str:
+        """A hash of everything a reader's card shows.
+
+        It changes when an edit of the file should reach readers (headline, summary, image,
+        link, categories, retraction) and not when only the rest of the article changed.
+        """
+        shown = repr(
+            (self.title, self.summary, self.image, self.photo_id, self.url, self.categories,
+             self.date.isoformat(), self.retracted, self.breaking)
+        )  # fmt: skip
+        return hashlib.sha256(shown.encode()).hexdigest()
 
     def is_live(self, now: datetime) -> bool:
         """Whether readers may see the post at `now`: published, not retracted, not future."""
@@ -414,6 +430,8 @@ def parse_post(path: Path, raw: bytes) -> Post:
         language=str(language).strip().lower() if language else None,
         published=meta.get("published", True) is not False,
         retracted=meta.get("retracted", False) is True,
+        breaking=meta.get("breaking", False) is True,
+        photo_id=str(meta["telegram_photo"]) if meta.get("telegram_photo") else None,
         digest=hashlib.sha256(raw).hexdigest(),
     )
 

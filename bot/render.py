@@ -28,6 +28,7 @@ MAX_SUMMARY_ENTITIES = 90
 MAX_CATEGORIES_SHOWN = 3
 ELLIPSIS = "…"
 READ_MORE = "Read more"
+BREAKING = "BREAKING"
 
 _JOINERS = {"\u200d", "\u2060"}
 
@@ -164,13 +165,16 @@ def render(
     `image` overrides the photo parameter (a cached Telegram `file_id`, say) while keeping the
     caption; `with_image=False` gives the text version used when the image cannot be sent.
     """
-    photo = (image or post.image) if with_image else None
+    photo = (image or post.image or post.photo_id) if with_image else None
     limit = CAPTION_LIMIT if photo else TEXT_LIMIT
 
     moment = post.date.astimezone(zone)
     dateline = f"{moment.day} {moment:%b %Y, %H:%M} {moment.tzname() or ''}".rstrip()
     shown = post.categories[:MAX_CATEGORIES_SHOWN]
-    header = " · ".join([*(c.name for c in shown), dateline])
+    labels = [c.name for c in shown]
+    if post.breaking and BREAKING not in (name.upper() for name in labels):
+        labels.insert(0, BREAKING)
+    header = " · ".join([*labels, dateline])
     footer = _Card()
     if post.url:
         name = source_name or site_name(post.url)
