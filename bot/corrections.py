@@ -1,0 +1,129 @@
+"""Corrections and retractions of messages readers already have.
+
+When a post's card changes after it went out (a fixed headline, a new image, a corrected
+summary), the messages delivered within the edit window are edited in place. When a post is
+retracted, its messages are deleted while Telegram still lets a bot delete them (48 hours), and
+edited to say "Retracted" after that. These calls go through the sender's queue and pace like
+any message; this module only knows how to make one of them.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from enum import StrEnum
+
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions
+from telegram.error import BadRequest
+
+from bot.calls import keyboard, link_preview
+from bot.posts import Post
+from bot.render import Message
+
+#: Telegram lets a bot delete its messages for this long after sending them.
+DELETE_WINDOW_SECONDS = 48 * 3600
+RETRACTED = "Retracted"
+
+#: Telegram's words when an edit has nothing left to do.
+_ALREADY_DONE = (
+    "message is not modified",
+    "message to edit not found",
+    "message to delete not found",
+)
+_CANNOT_DELETE = ("message can't be deleted",)
+
+
+class Revision(StrEnum):
+    """What is to happen to a message already delivered."""
+
+    UPDATE = "update"
+    DELETE = "delete"
+    RETRACT = "retract"
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A delivered message with a revision waiting for it."""
+
+    delivery_id: int
+    post_id: str
+    chat_id: int
+    chat_type: str
+    message_id: int
+    sent_as: str
+    """"photo" or "text": Telegram edits the two kinds with different methods."""
+    sent_image: str | None
+    revision: Revision
+    attempts: int
+
+
+class CannotDelete(Exception):
+    """Telegram refused a deletion (too old, or no rights): the message is edited instead."""
+
+
+def retraction_text(post: Post | None) -> str:
+    """What a retracted message says instead of the story."""
+    title = f"\n<s>{html.escape(post.title, quote=False)}</s>" if post else ""
+    return f"<b>{RETRACTED}</b>{title}"
+
+
+async def revise(bot: Bot, sent: SentMessage, post: Post | None, card: Message | None) -> None:
+    """Make the one Telegram call a revision needs; finished edits are not errors.
+
+    `card` is the post's current card in the form the message was sent in (photo or text).
+    """
+    try:
+        if sent.revision is Revision.DELETE:
+            try:
+                await bot.delete_message(sent.chat_id, sent.message_id)
+            except BadRequest as exc:
+                if any(words in str(exc).lower() for words in _CANNOT_DELETE):
+                    raise CannotDelete(str(exc)) from exc
+                raise
+        elif sent.revision is Revision.RETRACT or card is None:
+            await _edit(bot, sent, retraction_text(post), None, None)
+        else:
+            await _update(bot, sent, card, post)
+    except BadRequest as exc:
+        if not any(words in str(exc).lower() for words in _ALREADY_DONE):
+            raise
+
+
+async def _update(bot: Bot, sent: SentMessage, card: Message, post: Post | None) -> None:
+    params = card.params
+    buttons = keyboard(params, bot)
+    new_image = post.image if post else None
+    if sent.sent_as == "photo" and card.has_photo and new_image and new_image != sent.sent_image:
+        media = InputMediaPhoto(new_image, caption=params["caption"], parse_mode="HTML")
+        await bot.edit_message_media(
+            media, chat_id=sent.chat_id, message_id=sent.message_id, reply_markup=buttons
+        )
+        return
+    text = params["caption"] if card.has_photo else params["text"]
+    await _edit(bot, sent, text, buttons, link_preview(params))
+
+
+async def _edit(
+    bot: Bot,
+    sent: SentMessage,
+    text: str,
+    buttons: InlineKeyboardMarkup | None,
+    preview: LinkPreviewOptions | None,
+) -> None:
+    if sent.sent_as == "photo":
+        await bot.edit_message_caption(
+            chat_id=sent.chat_id,
+            message_id=sent.message_id,
+            caption=text,
+            parse_mode="HTML",
+            reply_markup=buttons,
+        )
+    else:
+        await bot.edit_message_text(
+            text,
+            chat_id=sent.chat_id,
+            message_id=sent.message_id,
+            parse_mode="HTML",
+            link_preview_options=preview,
+            reply_markup=buttons,
+        )
