@@ -2,6 +2,9 @@
 
 `Newsbot` owns the start and the orderly stop of every part. It is used by `newsbot run` and,
 unchanged, by the end-to-end tests, which point it at a Bot API test double on loopback.
+
+Updates arrive by long polling, or through a webhook when NEWSBOT_WEBHOOK_URL is set; everything
+else is the same in both modes, including `/metrics` and `/healthz` on a port of their own.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from telegram.request import HTTPXRequest
 from bot import commands
 from bot.delivery import CardStyle, RetryPolicy, Sender
 from bot.images import ImageCache
+from bot.metrics import Metrics, MetricsServer
 from bot.pace import Pace
 from bot.posts import PostLibrary, Rejection
 from bot.queue import queue_new_posts
@@ -46,8 +50,11 @@ class Newsbot:
         self._store: Store | None = None
         self._application: Application | None = None  # type: ignore[type-arg]
         self._sender: Sender | None = None
+        self._readers: commands.Readers | None = None
         self._sender_bot: Bot | None = None
         self._http: httpx.AsyncClient | None = None
+        self.metrics = Metrics()
+        self._metrics_server: MetricsServer | None = None
 
     @property
     def store(self) -> Store:
@@ -74,6 +81,11 @@ class Newsbot:
         """Open the database, read the posts, and start polling, watching and sending."""
         settings = self.settings
         self._store = await Store.open(settings.database)
+        # Listening early makes a port already taken fail the start before Telegram is called.
+        self._metrics_server = MetricsServer(
+            self.metrics, refresh=self._refresh_metrics, health=self._health
+        )
+        self._metrics_server.start(settings.listen_host, settings.metrics_port)
         await asyncio.to_thread(self._scan)
         concurrency = max(8, min(128, math.ceil(settings.rate / 10)))
         # Broadcasts use a bot of their own, with its own connection pool, so a long broadcast
@@ -95,6 +107,7 @@ class Newsbot:
             style=CardStyle(zone=settings.zone, source_name=settings.site_name),
             retry=self._retry,
             concurrency=concurrency,
+            metrics=self.metrics,
         )
         self._application = (
             ApplicationBuilder()
@@ -105,26 +118,28 @@ class Newsbot:
             .get_updates_request(self._request(1))
             .build()
         )
-        commands.install(self._application, self.store)
+        self._readers = commands.install(
+            self._application, self.store, self.library, self.sender, settings
+        )
         await self._application.initialize()
         await self._application.start()
-        assert self._application.updater is not None
-        await self._application.updater.start_polling(
-            poll_interval=0.0, timeout=10, drop_pending_updates=False
-        )
+        await self._receive_updates(self._application)
         self._tasks = [
             asyncio.create_task(self.sender.run(), name="newsbot-sender"),
             asyncio.create_task(self._scan_loop(), name="newsbot-scanner"),
             asyncio.create_task(self._watch(), name="newsbot-watcher"),
         ]
         me = self._application.bot.username
-        log.info("newsbot started bot=@%s posts=%d", me, len(self.library.posts))
+        mode = "webhook" if settings.webhook_url else "polling"
+        log.info("newsbot started bot=@%s posts=%d mode=%s", me, len(self.library.posts), mode)
 
     async def stop(self) -> None:
         """Stop taking new work, finish what is in flight, and close everything."""
         if self._stopping.is_set():
             return
         self._stopping.set()
+        if self._metrics_server is not None:
+            await self._metrics_server.stop()
         if self._application is not None:
             if self._application.updater is not None and self._application.updater.running:
                 await self._application.updater.stop()
@@ -147,6 +162,58 @@ class Newsbot:
     def rescan(self) -> None:
         """Look at the content folder now rather than at the next scheduled scan."""
         self._rescan.set()
+
+    @property
+    def metrics_port(self) -> int:
+        """The port `/metrics` and `/healthz` are served on (only while started)."""
+        assert self._metrics_server is not None and self._metrics_server.port is not None
+        return self._metrics_server.port
+
+    # --- updates, health and metrics ----------------------------------------------------------
+
+    async def _receive_updates(self, application: Application) -> None:  # type: ignore[type-arg]
+        """Poll Telegram for updates, or have Telegram post them to our webhook."""
+        updater = application.updater
+        assert updater is not None
+        settings = self.settings
+        if settings.webhook_url is None:
+            await updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+            return
+        assert settings.webhook_secret is not None  # the settings refuse a webhook without one
+        # PTB's tornado server answers 403 to a request without this secret in its header, and
+        # registers the address and the secret with Telegram through setWebhook.
+        await updater.start_webhook(
+            listen=settings.listen_host,
+            port=settings.listen_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            drop_pending_updates=False,
+        )
+        log.info("webhook listening address=%s path=%s", settings.listen, settings.webhook_path)
+
+    async def _health(self) -> str | None:
+        """None when updates arrive, the sender and scanner run and the database answers."""
+        if self._stopping.is_set():
+            return "stopping"
+        application = self._application
+        if application is None or not application.running:
+            return "starting"
+        if application.updater is None or not application.updater.running:
+            return "not receiving updates"
+        for task in self._tasks:
+            # The watcher may end by design (no file events here); the others never should.
+            if task.done() and task.get_name() != "newsbot-watcher":
+                return f"{task.get_name()} has stopped"
+        await self.store.schema_version()
+        return None
+
+    async def _refresh_metrics(self, metrics: Metrics) -> None:
+        """Read the figures that live in the database, at scrape time."""
+        if self._store is None or self._stopping.is_set():
+            return
+        metrics.queue_depth.set(await self._store.queue_depth())
+        metrics.active_chats.set(await self._store.active_chats())
 
     # --- the content folder -------------------------------------------------------------------
 
@@ -173,6 +240,8 @@ class Newsbot:
                 release = report.next_release
                 if report.deliveries:
                     self.sender.wake()
+            if self._readers is not None:
+                await self._readers.publish_menu()  # a no-op unless the categories changed
             timeout = self.settings.scan_seconds
             if release is not None:
                 timeout = min(timeout, max((release - now).total_seconds(), 0.05))

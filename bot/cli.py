@@ -1,4 +1,4 @@
-"""The `newsbot` command line: run the bot, check and preview posts, import articles.
+"""The `newsbot` command line: run the bot, check and preview posts, import articles, back up.
 
 Every command turns bad input into one clear line on stderr and a non-zero exit; none of them
 shows a traceback for a mistake in its input.
@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot import logs
+from bot.backup import BackupError, backup
 from bot.importer import ArticleError, ImportOptions, import_article
 from bot.posts import PostLibrary
 from bot.render import preview_record, render
@@ -36,9 +37,18 @@ def _settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+            f"{_variable(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
         )
         raise CommandError(f"bad setting: {problems}") from None
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable an error is about (an error on a default has the field name)."""
+    field = Settings.model_fields.get(str(loc[0])) if loc else None
+    if field is not None and field.alias:
+        return field.alias
+    return ".".join(str(p) for p in loc)
 
 
 def _library(path: Path | None, settings: Settings) -> PostLibrary:
@@ -53,7 +63,10 @@ def _library(path: Path | None, settings: Settings) -> PostLibrary:
 def _run(_: argparse.Namespace) -> int:
     settings = _settings()
     token = settings.require_token()
-    logs.configure(settings.log_level, token)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    logs.configure(
+        settings.log_level, token, fmt=settings.log_format, secrets=(secret,) if secret else ()
+    )
     # python-telegram-bot 22 reports `retry_after` as a timedelta only when asked to.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     from bot.app import serve  # the Telegram stack is only loaded for the bot itself
@@ -117,6 +130,16 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    database: Path = args.database or _settings().database
+    try:
+        done = backup(database, args.path)
+    except BackupError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"backed up {database} to {done.path} ({done.size} bytes, schema {done.schema_version})")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser, exposed for the README's command list and the tests."""
     top = argparse.ArgumentParser(
@@ -148,6 +171,11 @@ def parser() -> argparse.ArgumentParser:
     article.add_argument("--language", help="article language code, e.g. en or th")
     article.add_argument("--content", type=Path, help="content folder to write into")
     article.set_defaults(handler=_import)
+
+    copy = sub.add_parser("backup", help="copy the database safely, even while the bot runs")
+    copy.add_argument("path", type=Path, help="the backup file, or a folder for a dated one")
+    copy.add_argument("--database", type=Path, help="the database (default: NEWSBOT_DATABASE)")
+    copy.set_defaults(handler=_backup)
     return top
 
 

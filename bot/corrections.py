@@ -10,8 +10,6 @@ any message; this module only knows how to make one of them.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
-from enum import StrEnum
 
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions
 from telegram.error import BadRequest
@@ -19,9 +17,8 @@ from telegram.error import BadRequest
 from bot.calls import keyboard, link_preview
 from bot.posts import Post
 from bot.render import Message
+from bot.store import Revision, SentMessage
 
-#: Telegram lets a bot delete its messages for this long after sending them.
-DELETE_WINDOW_SECONDS = 48 * 3600
 RETRACTED = "Retracted"
 
 #: Telegram's words when an edit has nothing left to do.
@@ -31,30 +28,6 @@ _ALREADY_DONE = (
     "message to delete not found",
 )
 _CANNOT_DELETE = ("message can't be deleted",)
-
-
-class Revision(StrEnum):
-    """What is to happen to a message already delivered."""
-
-    UPDATE = "update"
-    DELETE = "delete"
-    RETRACT = "retract"
-
-
-@dataclass(frozen=True, slots=True)
-class SentMessage:
-    """A delivered message with a revision waiting for it."""
-
-    delivery_id: int
-    post_id: str
-    chat_id: int
-    chat_type: str
-    message_id: int
-    sent_as: str
-    """"photo" or "text": Telegram edits the two kinds with different methods."""
-    sent_image: str | None
-    revision: Revision
-    attempts: int
 
 
 class CannotDelete(Exception):

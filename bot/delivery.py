@@ -38,6 +38,7 @@ from telegram.error import (
 )
 
 from bot.images import ImageCache, ImageError
+from bot.metrics import Metrics
 from bot.pace import Pace, seconds
 from bot.posts import Post, PostLibrary
 from bot.render import Message, render
@@ -55,6 +56,8 @@ PHOTO_ERRORS = (
     "image_process_failed",
     "file is too big",
 )
+#: Longest the outcome writer waits, while messages are in flight, to gather the next batch.
+OUTCOME_GATHER_SECONDS = 0.02
 #: Telegram's words for a chat that is gone for good.
 GONE_ERRORS = (
     "chat not found",
@@ -101,6 +104,7 @@ class Sender:
         retry: RetryPolicy | None = None,
         concurrency: int = 8,
         on_sent: Callable[[Delivery], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._bot = bot
         self._store = store
@@ -111,12 +115,14 @@ class Sender:
         self._retry = retry or RetryPolicy()
         self._slots = asyncio.Semaphore(concurrency)
         self._on_sent = on_sent
+        self._metrics = metrics or Metrics()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._busy_chats: set[int] = set()
         self._outcomes: list[Outcome] = []
         self._outcomes_ready = asyncio.Event()
+        self._drained = asyncio.Event()
         self._writing = 0
         self._cards: dict[tuple[str, str, bool, str | None], Message] = {}
         self.sent = 0
@@ -236,6 +242,8 @@ class Sender:
             self._in_flight.pop(delivery.id, None)
             self._busy_chats.discard(delivery.chat_id)
             self._slots.release()
+            if not self._in_flight:
+                self._drained.set()
 
         task.add_done_callback(done)
 
@@ -251,6 +259,7 @@ class Sender:
             sent = await self.send_post(chat, post)
         except RetryAfter as exc:
             delay = seconds(exc.retry_after)
+            self._metrics.flood_control.inc()
             self._pace.hold_chat(chat, delay)
             if self._pace.chat_wait(chat) <= delay:
                 # We kept this chat's own pace, so the limit Telegram hit is the bot's overall one.
@@ -268,34 +277,38 @@ class Sender:
                 await self._chat_gone(chat, str(exc))
             else:
                 log.error("telegram refused post=%s chat=%s error=%s", post.id, chat, exc)
-                self._fail(delivery, str(exc))
+                self._fail(delivery, str(exc), reason="rejected")
         except (TimedOut, NetworkError) as exc:
             self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
         except TelegramError as exc:
-            self._fail(delivery, f"{type(exc).__name__}: {exc}")
+            self._fail(delivery, f"{type(exc).__name__}: {exc}", reason="error")
         else:
             self.sent += 1
+            self._metrics.delivered(delivery.created_at)
             self._note(Outcome(delivery.id, Status.SENT, message_id=sent.message_id))
             if self._on_sent is not None:
                 await self._on_sent(delivery)
 
     async def _chat_gone(self, chat: int, reason: str) -> None:
         log.info("chat deactivated chat=%s reason=%s", chat, reason)
+        self._metrics.gave_up("chat_gone")
         await self._store.deactivate(chat, reason)
 
     def _retry_later(self, delivery: Delivery, error: str) -> None:
         attempt = delivery.attempts + 1
         if attempt >= self._retry.attempts:
-            self._fail(delivery, f"gave up after {attempt} attempts: {error}")
+            self._fail(delivery, f"gave up after {attempt} attempts: {error}", reason="gave_up")
             return
         delay = self._retry.delay(attempt)
-        log.warning("retrying delivery=%s in %.1fs error=%s", delivery.id, delay, error)
+        self._metrics.retries.inc()
+        log.warning("retrying delivery=%s delay=%.1fs error=%s", delivery.id, delay, error)
         self._note(
             Outcome(delivery.id, Status.PENDING, error=error, not_before=time.time() + delay)
         )
 
-    def _fail(self, delivery: Delivery, error: str) -> None:
+    def _fail(self, delivery: Delivery, error: str, *, reason: str) -> None:
         self.failed += 1
+        self._metrics.gave_up(reason)
         log.error(
             "delivery failed delivery=%s chat=%s error=%s", delivery.id, delivery.chat_id, error
         )
@@ -413,7 +426,16 @@ class Sender:
         while True:
             await self._outcomes_ready.wait()
             self._outcomes_ready.clear()
-            await self._flush()
+            # Shielded: a stop cancels this task, and a batch cut off before its commit would
+            # be lost, its messages sent again after the restart.
+            await asyncio.shield(self._flush())
+            if self._in_flight:
+                # More outcomes are on their way: gather them, but write at once when the last
+                # message in flight is answered. Without this most transactions carried one or
+                # two outcomes, and their commits took a fifth of the sender's CPU at 1,000/s.
+                self._drained.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._drained.wait(), OUTCOME_GATHER_SECONDS)
 
     async def _flush(self) -> None:
         batch, self._outcomes = self._outcomes, []

@@ -2,23 +2,36 @@
 
 PTB and httpx put the token in request URLs; httpx logs those URLs at INFO. The httpx loggers are
 turned down, and a filter on the handler removes the token from anything that still mentions it.
+
+newsbot's own messages read `event words key=value key=value`; the formatters split them there,
+so a line is logfmt (`NEWSBOT_LOG_FORMAT=text`) or one JSON object (`json`) that a log system can
+filter by `chat=` or `post=` without regular expressions. Tracebacks stay on the same line.
+Message bodies are never logged at INFO: events name posts and chats by id.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sys
+from datetime import UTC, datetime
 
 REDACTED = "<token>"
+#: A `key=` that starts a field: at the start or after white space, so `?a=b` in a URL is not one.
+_KEY = re.compile(r"(?:^|(?<=\s))([A-Za-z_][\w.]*)=")
+_RESERVED = frozenset({"time", "level", "logger", "msg", "exc"})
 
 
 class RedactToken(logging.Filter):
-    """Replace the bot token (and its secret half) wherever it appears in a log line."""
+    """Replace the bot token (and its secret half) and other secrets wherever they appear."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, *others: str) -> None:
         super().__init__()
         # The part after the colon is the secret; a URL-encoded or partial copy still hides it.
-        self._secrets = [s for s in {token, token.partition(":")[2]} if len(s) >= 8]
+        candidates = {token, token.partition(":")[2], *others}
+        # Longest first, so the whole token is replaced before its secret half is looked for.
+        self._secrets = sorted((s for s in candidates if len(s) >= 8), key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -32,14 +45,82 @@ class RedactToken(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO", token: str | None = None) -> None:
-    """Send log lines to stderr, at `level`, with the token removed."""
+def fields(message: str) -> tuple[str, list[tuple[str, str]]]:
+    """Split `event words key=value key=more words` into the event and its fields.
+
+    A value runs to the next `key=`, so an error text with spaces stays whole.
+    """
+    keys = list(_KEY.finditer(message))
+    if not keys:
+        return message.strip(), []
+    pairs: list[tuple[str, str]] = []
+    for key, following in zip(keys, [*keys[1:], None], strict=True):
+        end = following.start() if following is not None else len(message)
+        pairs.append((key.group(1), message[key.end() : end].rstrip()))
+    return message[: keys[0].start()].strip(), pairs
+
+
+class _Line(logging.Formatter):
+    """The parts every format shares: UTC time, level, logger, event, fields, traceback."""
+
+    def parts(self, record: logging.LogRecord) -> dict[str, str]:
+        event, pairs = fields(record.getMessage())
+        when = datetime.fromtimestamp(record.created, UTC)
+        parts = {
+            "time": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": event,
+        }
+        for key, value in pairs:
+            while key in parts or key in _RESERVED:
+                key += "_"
+            parts[key] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            parts["exc"] = record.exc_text
+        if record.stack_info:
+            parts["exc"] = parts.get("exc", "") + self.formatStack(record.stack_info)
+        return parts
+
+
+class TextFormatter(_Line):
+    """logfmt: `time=… level=INFO logger=bot.app msg="newsbot started" bot=@news posts=12`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return " ".join(f"{key}={_logfmt(value)}" for key, value in self.parts(record).items())
+
+
+class JsonFormatter(_Line):
+    """One JSON object per line, with the same keys as the text format."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(self.parts(record), ensure_ascii=False)
+
+
+def _logfmt(value: str) -> str:
+    if value and not any(c in value for c in ' "=\\') and value.isprintable():
+        return value
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + '"'
+
+
+def configure(
+    level: str = "INFO",
+    token: str | None = None,
+    *,
+    fmt: str = "text",
+    secrets: tuple[str, ...] = (),
+) -> None:
+    """Send log lines to stderr, at `level`, as `fmt` (text or json), with secrets removed.
+
+    `secrets` are other values that must never be logged, such as the webhook's secret token.
+    """
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s", "%Y-%m-%dT%H:%M:%S")
-    )
-    if token:
-        handler.addFilter(RedactToken(token))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    if token or secrets:
+        handler.addFilter(RedactToken(token or "", *secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

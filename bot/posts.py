@@ -26,6 +26,9 @@ from urllib.parse import urlsplit
 import frontmatter
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import inline as parse_inline
+from markdown_it.rules_core import text_join
+from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 from markdownify import markdownify
 
@@ -38,6 +41,10 @@ MAX_CATEGORY_NAME = 64
 
 _FILE_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
 _markdown = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
+# Block structure only: the inline parse is most of Markdown's cost, and a post needs it for its
+# first few blocks alone (`_Block` does it on first use, as the core's own two rules would).
+_block_markdown = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
+_block_markdown.disable(["inline", "text_join"])
 
 
 class PostError(ValueError):
@@ -237,12 +244,34 @@ def _decode(raw: bytes) -> str:
 
 @dataclass(slots=True)
 class _Block:
-    """A top-level heading or paragraph of the body."""
+    """A top-level heading or paragraph of the body, its inline content parsed on first use."""
 
     kind: str  # "heading" or "paragraph"
-    runs: list[Run]
-    images: list[tuple[str, str]]  # (src, alt) of the images inside
-    single_line: bool
+    source: Token  # the block's "inline" token, children not yet parsed
+    env: dict[str, Any]  # the document's link reference definitions
+    parsed: tuple[list[Run], list[tuple[str, str]], bool] | None = None
+
+    def _parse(self) -> tuple[list[Run], list[tuple[str, str]], bool]:
+        if self.parsed is None:
+            state = StateCore("", _markdown, self.env)
+            state.tokens = [self.source]
+            parse_inline(state)
+            text_join(state)
+            self.parsed = _inline(self.source.children or [])
+        return self.parsed
+
+    @property
+    def runs(self) -> list[Run]:
+        return self._parse()[0]
+
+    @property
+    def images(self) -> list[tuple[str, str]]:
+        """(src, alt) of the images inside; only "![" starts an image, so most need no parse."""
+        return self._parse()[1] if "![" in self.source.content else []
+
+    @property
+    def single_line(self) -> bool:
+        return self._parse()[2]
 
     @property
     def text(self) -> str:
@@ -319,15 +348,14 @@ def _same_format(a: Run, b: Run) -> bool:
 
 
 def _blocks(body: str) -> list[_Block]:
-    tokens = _markdown.parse(body)
+    env: dict[str, Any] = {}
+    tokens = _block_markdown.parse(body, env)
     blocks: list[_Block] = []
     for index, token in enumerate(tokens):
         if token.type not in ("heading_open", "paragraph_open") or token.level != 0:
             continue
-        inline = tokens[index + 1]
-        runs, images, single_line = _inline(inline.children or [])
         kind = "heading" if token.type == "heading_open" else "paragraph"
-        blocks.append(_Block(kind, runs, images, single_line))
+        blocks.append(_Block(kind, tokens[index + 1], env))
     return blocks
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.posts import Post, PostLibrary
-from bot.store import NewPost, Store
+from bot.store import DELETE_WINDOW_SECONDS, NewPost, Store
+from bot.subscriptions import primary_language
 
 log = logging.getLogger(__name__)
 
@@ -30,32 +31,46 @@ class QueueReport:
     deliveries: int = 0
     next_release: datetime | None = None
     """When the earliest future-dated post becomes live, so the caller can look again then."""
+    corrected_posts: tuple[str, ...] = ()
+    retracted_posts: tuple[str, ...] = ()
+    revisions: int = 0
+    """Delivered messages to edit or delete because their post changed or was retracted."""
 
 
 async def queue_new_posts(
-    store: Store, library: PostLibrary, *, now: datetime, max_age: timedelta, priority: int = 0
+    store: Store,
+    library: PostLibrary,
+    *,
+    now: datetime,
+    max_age: timedelta,
+    edit_window: timedelta = timedelta(hours=48),
+    priority: int = 0,
 ) -> QueueReport:
-    """Record every live post not seen before and queue deliveries for the unarchived ones."""
+    """Record every live post not seen before and queue deliveries for the unarchived ones.
+
+    A post already seen whose card changed is a correction: the messages delivered within
+    `edit_window` are edited. One that was retracted or unpublished is withdrawn: what is still
+    queued is cancelled and what was delivered is deleted (or marked retracted when too old).
+    """
     seen = await store.seen_posts()
     first_start = await store.get_setting(ARCHIVE_TAKEN) is None
     found: list[NewPost] = []
-    changed: list[tuple[str, str]] = []
+    changed: list[Post] = []
     next_release: datetime | None = None
     for post in library.posts:
+        if post.id in seen:
+            if seen[post.id] != post.card_digest:
+                changed.append(post)
+            continue
         if post.published and not post.retracted and post.date > now:
             next_release = post.date if next_release is None else min(next_release, post.date)
             continue
         if not post.is_live(now):
             continue
-        if post.id in seen:
-            if seen[post.id] != post.digest:
-                changed.append((post.id, post.digest))
-            continue
         archived = first_start or post.date < now - max_age
         found.append(_new_post(post, archived=archived, priority=priority))
     deliveries = await store.add_posts(found)
-    if changed:
-        await store.update_digests(changed)
+    corrected, retracted, revisions = await _revise(store, changed, now, edit_window)
     if first_start:
         await store.set_setting(ARCHIVE_TAKEN, now.isoformat())
         if found:
@@ -65,6 +80,9 @@ async def queue_new_posts(
         archived_posts=tuple(p.id for p in found if p.archived),
         deliveries=deliveries,
         next_release=next_release,
+        corrected_posts=corrected,
+        retracted_posts=retracted,
+        revisions=revisions,
     )
     for post_id in report.queued_posts:
         log.info("new post queued post=%s", post_id)
@@ -73,11 +91,35 @@ async def queue_new_posts(
     return report
 
 
+async def _revise(
+    store: Store, changed: list[Post], now: datetime, edit_window: timedelta
+) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+    """Ask for the delivered messages of changed posts to be corrected or withdrawn."""
+    corrected: list[str] = []
+    retracted: list[str] = []
+    revisions = 0
+    for post in changed:
+        if post.retracted or not post.published:
+            delete_since = (now - timedelta(seconds=DELETE_WINDOW_SECONDS)).timestamp()
+            count = await store.request_retraction(post.id, delete_since=delete_since)
+            retracted.append(post.id)
+            log.info("post retracted post=%s messages=%d", post.id, count)
+        else:
+            count = await store.request_updates(post.id, sent_since=(now - edit_window).timestamp())
+            corrected.append(post.id)
+            log.info("post corrected post=%s messages=%d", post.id, count)
+        revisions += count
+    if changed:
+        await store.update_digests((post.id, post.card_digest) for post in changed)
+    return tuple(corrected), tuple(retracted), revisions
+
+
 def _new_post(post: Post, *, archived: bool, priority: int) -> NewPost:
     return NewPost(
         id=post.id,
-        digest=post.digest,
+        digest=post.card_digest,
         categories=tuple(c.key for c in post.categories),
         archived=archived,
         priority=priority,
+        language=primary_language(post.language),
     )

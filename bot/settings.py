@@ -6,11 +6,17 @@ instead of looking at the environment itself, so tests can build one with plain 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: What Telegram accepts as a webhook's secret token.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 BOTFATHER_ADVICE = (
     "TELEGRAM_BOT_TOKEN is not set: talk to @BotFather in Telegram, send /newbot, "
@@ -22,7 +28,12 @@ class Settings(BaseSettings):
     """newsbot's configuration. Each field's description is the README's settings table."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        # `VAR=` (as Docker Compose passes an unset `${VAR:-}`) means "use the default".
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: SecretStr | None = Field(
@@ -64,6 +75,13 @@ class Settings(BaseSettings):
         alias="NEWSBOT_MAX_AGE_HOURS",
         description="A newly found post dated longer ago than this is archived, not pushed.",
     )
+    edit_window_hours: float = Field(
+        default=48.0,
+        ge=0,
+        alias="NEWSBOT_EDIT_WINDOW_HOURS",
+        description="A post file corrected within this many hours of sending edits the "
+        "messages readers already have.",
+    )
     timezone: str = Field(
         default="UTC",
         alias="NEWSBOT_TIMEZONE",
@@ -80,10 +98,55 @@ class Settings(BaseSettings):
         alias="NEWSBOT_REQUEST_TIMEOUT",
         description="Seconds to wait for Telegram's answer before trying again.",
     )
+    subscribe_backlog: int = Field(
+        default=1,
+        ge=0,
+        alias="NEWSBOT_SUBSCRIBE_BACKLOG",
+        description="How many of the newest posts a chat gets right after subscribing (0: none).",
+    )
+    # NoDecode: the environment holds "1,2", not the JSON a set would otherwise be read as.
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(),
+        alias="NEWSBOT_ADMIN_IDS",
+        description="Telegram user ids of the bot's administrators, comma-separated; only "
+        "they may subscribe channels.",
+    )
     log_level: str = Field(
         default="INFO",
         alias="NEWSBOT_LOG_LEVEL",
         description="Logging level: DEBUG, INFO, WARNING or ERROR.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        alias="NEWSBOT_LOG_FORMAT",
+        description="`text`: one key=value line per event; `json`: one JSON object per line.",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        alias="NEWSBOT_WEBHOOK_URL",
+        description="Public HTTPS address Telegram sends updates to; when set, the bot uses a "
+        "webhook instead of polling, serving this URL's path on NEWSBOT_LISTEN.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        alias="NEWSBOT_WEBHOOK_SECRET",
+        validate_default=True,
+        description="Required with a webhook: 1-256 characters of A-Z a-z 0-9 _ -; a request "
+        "without it in X-Telegram-Bot-Api-Secret-Token is refused with 403.",
+    )
+    listen: str = Field(
+        default="0.0.0.0:8080",  # every interface: in a container, Docker decides who reaches it
+        alias="NEWSBOT_LISTEN",
+        description="host:port the webhook server listens on; the metrics server uses the "
+        "same host.",
+    )
+    metrics_port: int = Field(
+        default=9090,
+        ge=0,
+        le=65535,
+        alias="NEWSBOT_METRICS_PORT",
+        description="Port of /metrics (Prometheus) and /healthz, in both modes; 0 lets the "
+        "system choose.",
     )
 
     @field_validator("timezone")
@@ -95,16 +158,78 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("https", "http"):
+            raise ValueError(f"not an https:// address: {value!r}")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_with_webhook(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        # Without a secret anyone who learns the address could post fake updates to the bot.
+        if value is None:
+            if info.data.get("webhook_url"):
+                raise ValueError(
+                    "is required when NEWSBOT_WEBHOOK_URL is set (make one: openssl rand -hex 32)"
+                )
+            return None
+        if not _SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f"expected host:port, e.g. 0.0.0.0:8080, not {value!r}")
+        return value
+
     @property
     def file_url(self) -> str:
         """Where files are downloaded: Telegram's convention is `.../file/bot` beside `.../bot`."""
         base = self.telegram_api_url.rstrip("/")
         return base.removesuffix("bot") + "file/bot" if base.endswith("/bot") else base
 
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _comma_separated_ids(cls, value: object) -> object:
+        if isinstance(value, int):
+            return frozenset({value})
+        if not isinstance(value, str):
+            return value
+        ids: set[int] = set()
+        for part in value.replace(";", ",").split(","):
+            if part.strip():
+                try:
+                    ids.add(int(part.strip()))
+                except ValueError:
+                    raise ValueError(f"not a Telegram user id: {part.strip()!r}") from None
+        return frozenset(ids)
+
     @property
     def zone(self) -> ZoneInfo:
         """The display time zone as an object."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def listen_host(self) -> str:
+        """The host part of NEWSBOT_LISTEN (brackets of an IPv6 address removed)."""
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def listen_port(self) -> int:
+        """The port part of NEWSBOT_LISTEN."""
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook is served at: the path of its public address."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     def require_token(self) -> str:
         """The bot token, or a `SystemExit` that says how to get one."""

@@ -23,6 +23,8 @@ import aiosqlite
 
 ALL = "*"
 """The subscription category meaning every category."""
+DELETE_WINDOW_SECONDS = 48 * 3600
+"""Telegram lets a bot delete its messages for this long after sending them."""
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: the first schema
@@ -69,6 +71,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    (  # 2: the article languages a chat reads, as a JSON list of codes; NULL means all of them
+        "ALTER TABLE chats ADD COLUMN languages TEXT",
+    ),
+    (  # 3: what was delivered, so corrections and retractions can reach it later
+        "ALTER TABLE deliveries ADD COLUMN sent_at REAL",
+        "ALTER TABLE deliveries ADD COLUMN sent_as TEXT",  # 'photo' or 'text'
+        "ALTER TABLE deliveries ADD COLUMN sent_image TEXT",
+        "ALTER TABLE deliveries ADD COLUMN revision TEXT",  # 'update', 'delete' or 'retract'
+        "ALTER TABLE deliveries ADD COLUMN revision_attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE deliveries ADD COLUMN revision_not_before REAL NOT NULL DEFAULT 0",
+        "CREATE INDEX deliveries_revisions ON deliveries (revision_not_before) "
+        "WHERE revision IS NOT NULL",
+    ),
 )
 
 
@@ -79,6 +94,16 @@ class Status(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    DELETED = "deleted"
+    """Sent, then deleted from the chat because the post was retracted."""
+
+
+class Revision(StrEnum):
+    """What is to happen to a message already delivered."""
+
+    UPDATE = "update"
+    DELETE = "delete"
+    RETRACT = "retract"
 
 
 class Joined(StrEnum):
@@ -98,6 +123,8 @@ class Chat:
     title: str | None
     active: bool
     categories: frozenset[str]
+    languages: frozenset[str] | None = None
+    """Article languages the chat reads; None means every language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +137,8 @@ class Delivery:
     chat_type: str
     priority: int
     attempts: int
+    created_at: float | None = None
+    """When it was queued (Unix seconds): for a broadcast, when the post was first seen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +151,36 @@ class Outcome:
     error: str | None = None
     not_before: float = 0.0
     counts_as_attempt: bool = True
+    sent_as: str | None = None
+    """For a sent message: "photo" or "text"."""
+    sent_image: str | None = None
+    """For a sent photo: the image's address (to notice when a correction changes it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A delivered message with a revision waiting for it."""
+
+    delivery_id: int
+    post_id: str
+    chat_id: int
+    chat_type: str
+    message_id: int
+    sent_as: str
+    sent_image: str | None
+    revision: Revision
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionOutcome:
+    """The result of one attempt at a revision."""
+
+    delivery_id: int
+    done: bool
+    deleted: bool = False
+    error: str | None = None
+    not_before: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +192,8 @@ class NewPost:
     categories: tuple[str, ...] = ()
     archived: bool = False
     priority: int = 0
+    language: str | None = None
+    """The article's language code; a post without one goes to every chat whatever it reads."""
 
 
 class Store:
@@ -323,7 +384,7 @@ class Store:
     async def chat(self, chat_id: int) -> Chat | None:
         """A chat with its subscribed categories."""
         async with self._db.execute(
-            "SELECT id, type, title, active FROM chats WHERE id = ?", (chat_id,)
+            "SELECT id, type, title, active, languages FROM chats WHERE id = ?", (chat_id,)
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:
@@ -332,7 +393,116 @@ class Store:
             "SELECT category FROM subscriptions WHERE chat_id = ?", (chat_id,)
         ) as cursor:
             categories = frozenset(str(r[0]) for r in await cursor.fetchall())
-        return Chat(int(row[0]), str(row[1]), row[2], bool(row[3]), categories)
+        return _chat(row, categories)
+
+    async def chats_of_type(self, chat_type: str) -> list[Chat]:
+        """Every active chat of one type ("channel", say) with its categories, by title."""
+        async with self._db.execute(
+            "SELECT c.id, c.type, c.title, c.active, c.languages, "
+            "(SELECT json_group_array(s.category) FROM subscriptions AS s WHERE s.chat_id = c.id) "
+            "FROM chats AS c WHERE c.type = ? AND c.active = 1 ORDER BY c.title, c.id",
+            (chat_type,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_chat(row, frozenset(json.loads(str(row[5])))) for row in rows]
+
+    async def set_subscriptions(
+        self,
+        chat_id: int,
+        chat_type: str,
+        title: str | None,
+        categories: Iterable[str],
+        *,
+        now: float | None = None,
+    ) -> Joined:
+        """Make a chat's subscriptions exactly `categories`, creating or reactivating it.
+
+        An empty set keeps the chat (and its languages) but cancels what was queued for it, so
+        "none" means nothing more arrives; it does not bring back a chat that had stopped.
+        """
+        wanted = sorted(set(categories))
+        now = time.time() if now is None else now
+        async with self._transaction() as db:
+            async with db.execute("SELECT active FROM chats WHERE id = ?", (chat_id,)) as cursor:
+                row = await cursor.fetchone()
+            if not wanted:
+                if row is None:
+                    return Joined.NEW
+                await db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+                await self._cancel_pending(db, chat_id, "unsubscribed")
+                return Joined.ALREADY if row[0] else Joined.REACTIVATED
+            self.stopped_chats.discard(chat_id)
+            if row is None:
+                joined = Joined.NEW
+                await db.execute(
+                    "INSERT INTO chats (id, type, title, active, subscribed_at) "
+                    "VALUES (?, ?, ?, 1, ?)",
+                    (chat_id, chat_type, title, now),
+                )
+            else:
+                joined = Joined.ALREADY if row[0] else Joined.REACTIVATED
+                await db.execute(
+                    "UPDATE chats SET type = ?, title = ?, active = 1, "
+                    "subscribed_at = CASE WHEN active THEN subscribed_at ELSE ? END, "
+                    "deactivated_at = NULL, deactivated_reason = NULL WHERE id = ?",
+                    (chat_type, title, now, chat_id),
+                )
+            await db.execute(
+                "DELETE FROM subscriptions WHERE chat_id = ? "
+                "AND category NOT IN (SELECT value FROM json_each(?))",
+                (chat_id, json.dumps(wanted)),
+            )
+            await db.execute(
+                "INSERT OR IGNORE INTO subscriptions (chat_id, category) "
+                "SELECT ?, value FROM json_each(?)",
+                (chat_id, json.dumps(wanted)),
+            )
+        return joined
+
+    async def set_languages(self, chat_id: int, languages: Iterable[str] | None) -> bool:
+        """Choose the article languages a chat reads (None: all). False if the chat is unknown."""
+        value = None if languages is None else json.dumps(sorted(set(languages)))
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE chats SET languages = ? WHERE id = ?", (value, chat_id)
+            )
+            return cursor.rowcount > 0
+
+    async def queue_backlog(
+        self,
+        chat_id: int,
+        post_ids: Sequence[str],
+        *,
+        limit: int,
+        priority: int = 0,
+        now: float | None = None,
+    ) -> int:
+        """Queue the first `limit` of `post_ids` (newest first) for one newly subscribed chat.
+
+        Only posts already recorded qualify (one not yet recorded is queued by the next scan
+        anyway). Archived posts do: the archive is not broadcast, but a reader who just
+        subscribed asked for the newest stories, and on a fresh install those are all archived.
+        They are queued oldest first,
+        so the chat reads them in the order they were published. A post that already has a
+        delivery row for the chat (sent, failed, or cancelled when the chat left) is not queued
+        again, so the welcome never repeats or resurrects anything. Returns deliveries queued.
+        """
+        if limit <= 0 or not post_ids:
+            return 0
+        now = time.time() if now is None else now
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT OR IGNORE INTO deliveries "
+                "(post_id, chat_id, priority, created_at, updated_at) "
+                "SELECT post_id, ?, ?, ?, ? FROM ("
+                "  SELECT j.value AS post_id, j.key AS rank FROM json_each(?) AS j"
+                "  JOIN posts AS p ON p.id = j.value"
+                "  ORDER BY j.key LIMIT ?"
+                ") WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND active = 1) "
+                "ORDER BY rank DESC",
+                (chat_id, priority, now, now, json.dumps(list(post_ids)), limit, chat_id),
+            )
+            return max(cursor.rowcount, 0)
 
     # --- posts ------------------------------------------------------------------------------
 
@@ -363,8 +533,19 @@ class Store:
                     "(post_id, chat_id, priority, created_at, updated_at) "
                     "SELECT ?, c.id, ?, ?, ? FROM chats AS c WHERE c.active = 1 AND EXISTS ("
                     "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id"
-                    "  AND (s.category = ? OR s.category IN (SELECT value FROM json_each(?))))",
-                    (post.id, post.priority, now, now, ALL, json.dumps(list(post.categories))),
+                    "  AND (s.category = ? OR s.category IN (SELECT value FROM json_each(?))))"
+                    " AND (c.languages IS NULL OR ? IS NULL"
+                    "  OR ? IN (SELECT value FROM json_each(c.languages)))",
+                    (
+                        post.id,
+                        post.priority,
+                        now,
+                        now,
+                        ALL,
+                        json.dumps(list(post.categories)),
+                        post.language,
+                        post.language,
+                    ),
                 )
                 queued += max(cursor.rowcount, 0)
         return queued
@@ -389,7 +570,7 @@ class Store:
         """
         priority, last_id = after if after is not None else (1 << 62, 0)
         async with self._db.execute(
-            "SELECT d.id, d.post_id, d.chat_id, c.type, d.priority, d.attempts "
+            "SELECT d.id, d.post_id, d.chat_id, c.type, d.priority, d.attempts, d.created_at "
             "FROM deliveries AS d JOIN chats AS c ON c.id = d.chat_id "
             "WHERE d.status = 'pending' AND d.not_before <= ? "
             "AND (d.priority < ? OR (d.priority = ? AND d.id > ?)) "
@@ -398,7 +579,8 @@ class Store:
         ) as cursor:
             rows = await cursor.fetchall()
         return [
-            Delivery(int(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4]), int(r[5])) for r in rows
+            Delivery(int(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4]), int(r[5]), float(r[6]))
+            for r in rows
         ]
 
     async def next_due_time(self) -> float | None:
@@ -415,9 +597,16 @@ class Store:
         now = time.time()
         async with self._transaction() as db:
             await db.executemany(
-                "UPDATE deliveries SET status = ?, message_id = COALESCE(?, message_id), "
-                "last_error = ?, not_before = ?, attempts = attempts + ?, updated_at = ? "
-                "WHERE id = ?",
+                # A message Telegram accepted is recorded even if the delivery was cancelled
+                # while it was in flight; if a retraction cancelled it, it is deleted next.
+                "UPDATE deliveries SET "
+                "revision = CASE WHEN ?1 = 'sent' AND status = 'cancelled' "
+                "AND last_error = 'retracted' THEN 'delete' ELSE revision END, "
+                "status = ?1, message_id = COALESCE(?2, message_id), "
+                "last_error = ?3, not_before = ?4, attempts = attempts + ?5, updated_at = ?6, "
+                "sent_at = CASE WHEN ?1 = 'sent' THEN ?6 ELSE sent_at END, "
+                "sent_as = COALESCE(?7, sent_as), sent_image = COALESCE(?8, sent_image) "
+                "WHERE id = ?9 AND (status = 'pending' OR ?1 = 'sent')",
                 [
                     (
                         o.status,
@@ -426,6 +615,99 @@ class Store:
                         o.not_before,
                         int(o.counts_as_attempt),
                         now,
+                        o.sent_as,
+                        o.sent_image,
+                        o.delivery_id,
+                    )
+                    for o in outcomes
+                ],
+            )
+
+    # --- corrections and retractions --------------------------------------------------------
+
+    async def request_updates(self, post_id: str, *, sent_since: float) -> int:
+        """Ask for the post's messages sent since `sent_since` to be edited to its new card.
+
+        A message already waiting to be deleted or marked retracted keeps that revision.
+        Returns how many messages will be edited.
+        """
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE deliveries SET revision = ?, revision_attempts = 0, "
+                "revision_not_before = 0 WHERE post_id = ? AND status = 'sent' "
+                "AND message_id IS NOT NULL AND sent_at >= ? "
+                "AND (revision IS NULL OR revision = ?)",
+                (Revision.UPDATE, post_id, sent_since, Revision.UPDATE),
+            )
+            return max(cursor.rowcount, 0)
+
+    async def request_retraction(self, post_id: str, *, delete_since: float) -> int:
+        """Withdraw a post: nothing more is sent, and every delivered message is revised.
+
+        Messages sent since `delete_since` (Telegram lets a bot delete for 48 hours) are
+        deleted; older ones are edited to say the story was retracted. Returns messages
+        to revise.
+        """
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE deliveries SET status = ?, last_error = 'retracted', updated_at = ? "
+                "WHERE post_id = ? AND status = 'pending'",
+                (Status.CANCELLED, time.time(), post_id),
+            )
+            cursor = await db.execute(
+                "UPDATE deliveries SET revision = CASE WHEN sent_at >= ? THEN ? ELSE ? END, "
+                "revision_attempts = 0, revision_not_before = 0 "
+                "WHERE post_id = ? AND status = 'sent' AND message_id IS NOT NULL",
+                (delete_since, Revision.DELETE, Revision.RETRACT, post_id),
+            )
+            return max(cursor.rowcount, 0)
+
+    async def due_revisions(self, now: float, *, limit: int = 200) -> list[SentMessage]:
+        """Delivered messages waiting for a correction or retraction, oldest request first."""
+        async with self._db.execute(
+            "SELECT d.id, d.post_id, d.chat_id, c.type, d.message_id, d.sent_as, "
+            "d.sent_image, d.revision, d.revision_attempts "
+            "FROM deliveries AS d JOIN chats AS c ON c.id = d.chat_id "
+            "WHERE d.revision IS NOT NULL AND d.revision_not_before <= ? AND c.active = 1 "
+            "ORDER BY d.revision_not_before, d.id LIMIT ?",
+            (now, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            SentMessage(
+                delivery_id=int(r[0]),
+                post_id=str(r[1]),
+                chat_id=int(r[2]),
+                chat_type=str(r[3]),
+                message_id=int(r[4]),
+                sent_as=str(r[5] or "text"),
+                sent_image=None if r[6] is None else str(r[6]),
+                revision=Revision(str(r[7])),
+                attempts=int(r[8]),
+            )
+            for r in rows
+        ]
+
+    async def record_revisions(self, outcomes: Sequence[RevisionOutcome]) -> None:
+        """Write the results of revision attempts in one transaction."""
+        if not outcomes:
+            return
+        async with self._transaction() as db:
+            await db.executemany(
+                "UPDATE deliveries SET "
+                "revision = CASE WHEN ? THEN NULL ELSE revision END, "
+                "status = CASE WHEN ? THEN ? ELSE status END, "
+                "last_error = COALESCE(?, last_error), "
+                "revision_attempts = revision_attempts + 1, revision_not_before = ?, "
+                "updated_at = ? WHERE id = ?",
+                [
+                    (
+                        o.done,
+                        o.deleted,
+                        Status.DELETED,
+                        o.error,
+                        o.not_before,
+                        time.time(),
                         o.delivery_id,
                     )
                     for o in outcomes
@@ -463,3 +745,22 @@ class Store:
         """Drop a `file_id` Telegram no longer accepts."""
         async with self._transaction() as db:
             await db.execute("DELETE FROM images WHERE url = ?", (url,))
+
+    # --- figures for the metrics ------------------------------------------------------------
+
+    async def active_chats(self) -> int:
+        """How many chats are subscribed and reachable."""
+        value = await self._scalar("SELECT COUNT(*) FROM chats WHERE active = 1")
+        return int(str(value or 0))
+
+    async def queue_depth(self) -> int:
+        """How many deliveries are pending; reads only the queue's index, not every delivery."""
+        value = await self._scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
+        return int(str(value or 0))
+
+
+def _chat(row: Sequence[object], categories: frozenset[str]) -> Chat:
+    """A `Chat` from the columns id, type, title, active, languages."""
+    languages = None if row[4] is None else frozenset(json.loads(str(row[4])))
+    title = None if row[2] is None else str(row[2])
+    return Chat(int(str(row[0])), str(row[1]), title, bool(row[3]), categories, languages)

@@ -62,6 +62,8 @@ def bot_settings(tmp_path: Path, content: Path, double: TelegramDouble) -> Setti
         scan_seconds=0.2,
         rate=200,
         request_timeout=2.0,
+        listen="127.0.0.1:0",
+        metrics_port=0,  # loopback, on a free port: test runs never compete for one
     )
 
 

@@ -486,6 +486,8 @@ class TelegramDouble:
         self.served_hits: dict[str, int] = {}
         self.internal_errors: list[str] = []
         self.flood_errors = 0
+        self.webhook: JSONDict | None = None
+        """The parameters of the last setWebhook (url, secret_token, ...); None once deleted."""
 
         # State.
         self._live: dict[tuple[int, int], JSONDict] = {}
@@ -518,6 +520,7 @@ class TelegramDouble:
             name.lower(): (name, handler)
             for name, handler in {
                 "getMe": self._get_me,
+                "setWebhook": self._set_webhook,
                 "deleteWebhook": self._delete_webhook,
                 "getWebhookInfo": self._get_webhook_info,
                 "setMyCommands": self._set_my_commands,
@@ -1280,14 +1283,28 @@ class TelegramDouble:
             "has_main_web_app": False,
         }
 
+    async def _set_webhook(self, call: _Call) -> bool:
+        """Records the webhook; the tests post updates to it themselves."""
+        url = call.params.get("url")
+        if not isinstance(url, str) or not url:
+            raise _bad_request("bad webhook: an HTTPS URL must be provided for webhook")
+        secret = call.params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _bad_request("bad webhook: secret token contains unallowed characters")
+        if call.params.get("drop_pending_updates"):
+            self._pending.clear()
+        self.webhook = dict(call.params)
+        return True
+
     async def _delete_webhook(self, call: _Call) -> bool:
         if call.params.get("drop_pending_updates"):
             self._pending.clear()
+        self.webhook = None
         return True
 
     async def _get_webhook_info(self, call: _Call) -> JSONDict:
         return {
-            "url": "",
+            "url": self.webhook["url"] if self.webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }

@@ -10,7 +10,7 @@ from bot.settings import Settings
 from bot.store import Status, Store
 from tests.conftest import StartBot
 from tests.helpers import WritePost
-from tests.telegram_double import TelegramDouble
+from tests.telegram_double import DEFAULT_GROUP_USER_ID, TelegramDouble
 
 #: Posts in these tests are dated an hour ago: new enough to be pushed whenever the suite runs.
 RECENT = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
@@ -39,7 +39,8 @@ async def test_new_post_reaches_every_subscriber_once(
     double: TelegramDouble, start_bot: StartBot, write_post: WritePost
 ) -> None:
     write_post("old.md", title="Archive story", date=RECENT)
-    bot = await start_bot()
+    bot = await start_bot(subscribe_backlog=0)
+    double.set_member_status(-1001, DEFAULT_GROUP_USER_ID, "administrator")
     await subscribe(double, 1, 2, -1001)
     write_post("new.md", title="Fresh story", **recent())
     for chat in (1, 2, -1001):
@@ -47,6 +48,7 @@ async def test_new_post_reaches_every_subscriber_once(
     bot.rescan()
     await double.wait_for(lambda: bot.library.get("new") is not None)
     assert all(headlines(double, c, "Archive story") == 0 for c in (1, 2, -1001))
+    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
     assert await bot.store.delivery_counts() == {Status.SENT: 3}
 
 

@@ -26,6 +26,8 @@ async def launch(tmp_path: Path, double: TelegramDouble, **env: str) -> asyncio.
         "NEWSBOT_DATABASE": str(tmp_path / "data" / "newsbot.sqlite3"),
         "NEWSBOT_SCAN_SECONDS": "0.2",
         "NEWSBOT_LOG_LEVEL": "DEBUG",
+        "NEWSBOT_LISTEN": "127.0.0.1:0",
+        "NEWSBOT_METRICS_PORT": "0",
         **env,
     }
     log = (tmp_path / "bot.log").open("ab")

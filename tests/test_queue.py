@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.posts import PostLibrary
 from bot.queue import QueueReport, queue_new_posts
-from bot.store import Store
+from bot.store import Outcome, Revision, Status, Store
 from tests.helpers import WritePost
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -80,18 +80,46 @@ async def test_future_and_unpublished_posts_wait(
     await store.close()
 
 
-async def test_changed_file_of_a_sent_post_is_not_queued_again(
+async def test_a_change_outside_the_card_is_not_a_correction(
     tmp_path: Path, content: Path, write_post: WritePost
 ) -> None:
     store = await Store.open(tmp_path / "db.sqlite3")
     await store.subscribe(1, "private", None)
     library = PostLibrary(content)
     await scan_and_queue(store, library)
-    write_post("a.md", date="2026-11-25T11:00:00Z")
+    write_post("a.md", "First paragraph.", date="2026-11-25T11:00:00Z")
     await scan_and_queue(store, library)
-    write_post("a.md", "A corrected first paragraph.", date="2026-11-25T11:00:00Z")
+    write_post("a.md", "First paragraph.\n\nA later paragraph added.", date="2026-11-25T11:00:00Z")
     report = await scan_and_queue(store, library)
-    assert report.queued_posts == ()
-    assert (await store.seen_posts())["a"] == library.get("a").digest  # type: ignore[union-attr]
+    assert report.queued_posts == () and report.corrected_posts == ()
     assert await store.delivery_counts() == {"pending": 1}
+    await store.close()
+
+
+async def test_corrections_and_retractions_reach_delivered_messages(
+    tmp_path: Path, content: Path, write_post: WritePost
+) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    for chat in (1, 2):
+        await store.subscribe(chat, "private", None)
+    library = PostLibrary(content)
+    await scan_and_queue(store, library)
+    write_post("a.md", "First.", title="Hedline", date="2026-11-25T11:00:00Z")
+    await scan_and_queue(store, library)
+    first, _ = await store.due(now=1e12)
+    await store.record([Outcome(first.id, Status.SENT, message_id=7, sent_as="text")])
+
+    write_post("a.md", "First.", title="Headline", date="2026-11-25T11:00:00Z")
+    report = await scan_and_queue(store, library)
+    assert report.corrected_posts == ("a",) and report.revisions == 1
+    [revision] = await store.due_revisions(now=1e12)
+    assert (revision.chat_id, revision.message_id, revision.revision) == (1, 7, Revision.UPDATE)
+    assert (await store.seen_posts())["a"] == library.get("a").card_digest  # type: ignore[union-attr]
+
+    write_post("a.md", "First.", title="Headline", retracted=True, date="2026-11-25T11:00:00Z")
+    report = await scan_and_queue(store, library)
+    assert report.retracted_posts == ("a",)
+    [revision] = await store.due_revisions(now=1e12)
+    assert revision.revision == Revision.DELETE  # sent within Telegram's 48 hours
+    assert await store.due(now=1e12) == []  # chat 2's copy will not go out now
     await store.close()
