@@ -236,9 +236,10 @@ class Newsbot:
                     self.library,
                     now=now,
                     max_age=timedelta(hours=self.settings.max_age_hours),
+                    edit_window=timedelta(hours=self.settings.edit_window_hours),
                 )
                 release = report.next_release
-                if report.deliveries:
+                if report.deliveries or report.revisions:
                     self.sender.wake()
             if self._readers is not None:
                 await self._readers.publish_menu()  # a no-op unless the categories changed

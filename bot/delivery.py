@@ -21,11 +21,13 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
+from functools import partial
+from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions
+from telegram import Bot, InputFile
 from telegram import Message as TelegramMessage
 from telegram.error import (
     BadRequest,
@@ -37,12 +39,22 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.calls import keyboard, link_preview
+from bot.corrections import CannotDelete, revise
 from bot.images import ImageCache, ImageError
 from bot.metrics import Metrics
 from bot.pace import Pace, seconds
 from bot.posts import Post, PostLibrary
 from bot.render import Message, render
-from bot.store import Delivery, Outcome, Status, Store
+from bot.store import (
+    Delivery,
+    Outcome,
+    Revision,
+    RevisionOutcome,
+    SentMessage,
+    Status,
+    Store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +77,10 @@ GONE_ERRORS = (
     "have no rights to send",
     "not enough rights",
 )
+
+
+_Key = tuple[str, int]
+"""What is in flight: ("delivery", id) or ("revision", id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +134,13 @@ class Sender:
         self._metrics = metrics or Metrics()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._in_flight: dict[_Key, asyncio.Task[None]] = {}
         self._busy_chats: set[int] = set()
         self._outcomes: list[Outcome] = []
+        self._revision_outcomes: list[RevisionOutcome] = []
+        # Deliveries answered but not yet written: still "pending" in the database, so a pass
+        # reading the queue in that moment must not start them a second time.
+        self._unrecorded: set[int] = set()
         self._outcomes_ready = asyncio.Event()
         self._drained = asyncio.Event()
         self._writing = 0
@@ -140,9 +160,10 @@ class Sender:
         try:
             while not self._stopping.is_set():
                 self._wake.clear()
-                started, soonest = await self._pass()
-                if not started:
-                    await self._idle(soonest)
+                revised, soonest = await self._revision_pass()
+                started, later = await self._pass()
+                if not (revised or started):
+                    await self._idle(min((t for t in (soonest, later) if t), default=None))
         finally:
             await self._drain()
             writer.cancel()
@@ -189,28 +210,27 @@ class Sender:
                 break
             cursor = (page[-1].priority, page[-1].id)
             for delivery in page:
-                if self._stopping.is_set():
+                if delivery.id in self._unrecorded or delivery.chat_id in self._store.stopped_chats:
+                    continue
+                if self._wake.is_set() and started:
+                    break  # new work (a correction, breaking news): look at the queue again
+                if not self._is_live(delivery.post_id):
+                    # Withdrawn after this page was read: no turn, no message.
+                    self._note(Outcome(delivery.id, Status.CANCELLED, error="post withdrawn"))
+                    continue
+                wait = await self._offer(
+                    ("delivery", delivery.id),
+                    delivery.chat_id,
+                    delivery.chat_type,
+                    partial(self._deliver, delivery),
+                )
+                if wait < 0:
                     break
-                chat = delivery.chat_id
-                if delivery.id in self._in_flight or chat in self._busy_chats:
-                    continue
-                if chat in self._store.stopped_chats:
-                    continue
-                wait = self._pace.chat_wait(chat)
-                if wait > 0:
+                if wait == 0:
+                    started += 1
+                else:
                     due = time.monotonic() + wait
                     soonest = due if soonest is None else min(soonest, due)
-                    continue
-                if not await self._unless_stopping(self._slots.acquire()):
-                    break
-                if not await self._unless_stopping(self._pace.turn()):
-                    self._slots.release()
-                    break
-                if self._pace.chat_wait(chat) > 0:
-                    self._slots.release()
-                    continue
-                self._start(delivery)
-                started += 1
             if self._wake.is_set() and started:
                 break  # something new (perhaps more urgent) arrived: begin again at the top
         return started, soonest
@@ -232,22 +252,77 @@ class Sender:
         await asyncio.gather(task, return_exceptions=True)
         return False
 
-    def _start(self, delivery: Delivery) -> None:
-        self._pace.claim(delivery.chat_id, delivery.chat_type)
-        self._busy_chats.add(delivery.chat_id)
-        task = asyncio.create_task(self._deliver(delivery), name=f"delivery-{delivery.id}")
-        self._in_flight[delivery.id] = task
+    async def _revision_pass(self) -> tuple[int, float | None]:
+        """Start the corrections and retractions that are due, before any new message.
+
+        A correction is news about news readers already have, so it goes first; it counts
+        against the same limits as a message.
+        """
+        started = 0
+        soonest: float | None = None
+        for sent in await self._store.due_revisions(time.time()):
+            wait = await self._offer(
+                ("revision", sent.delivery_id),
+                sent.chat_id,
+                sent.chat_type,
+                partial(self._revise, sent),
+            )
+            if wait < 0:
+                break
+            if wait == 0:
+                started += 1
+            else:
+                due = time.monotonic() + wait
+                soonest = due if soonest is None else min(soonest, due)
+        return started, soonest
+
+    async def _offer(
+        self,
+        key: _Key,
+        chat_id: int,
+        chat_type: str,
+        work: Callable[[], Coroutine[Any, Any, None]],
+    ) -> float:
+        """Start `work` when its chat may receive now and a slot and a turn are free.
+
+        Returns 0 when started, -1 when stopping, else seconds until the chat may receive.
+        """
+        if self._stopping.is_set():
+            return -1
+        if key in self._in_flight or chat_id in self._busy_chats:
+            return max(self._pace.chat_wait(chat_id), 0.05)
+        wait = self._pace.chat_wait(chat_id)
+        if wait > 0:
+            return wait
+        if not await self._unless_stopping(self._slots.acquire()):
+            return -1
+        if not await self._unless_stopping(self._pace.turn()):
+            self._slots.release()
+            return -1
+        wait = self._pace.chat_wait(chat_id)  # a flood-control hold may have come meanwhile
+        if wait > 0:
+            self._slots.release()
+            return wait
+        self._pace.claim(chat_id, chat_type)
+        self._busy_chats.add(chat_id)
+        task = asyncio.create_task(work(), name=f"{key[0]}-{key[1]}")
+        self._in_flight[key] = task
 
         def done(_: asyncio.Task[None]) -> None:
-            self._in_flight.pop(delivery.id, None)
-            self._busy_chats.discard(delivery.chat_id)
+            self._in_flight.pop(key, None)
+            self._busy_chats.discard(chat_id)
             self._slots.release()
             if not self._in_flight:
                 self._drained.set()
 
         task.add_done_callback(done)
+        return 0
 
     # --- one delivery -------------------------------------------------------------------------
+
+    def _is_live(self, post_id: str) -> bool:
+        post = self._library.get(post_id)
+        return post is not None and post.is_live(datetime.now(UTC))
 
     async def _deliver(self, delivery: Delivery) -> None:
         post = self._library.get(delivery.post_id)
@@ -258,13 +333,7 @@ class Sender:
         try:
             sent = await self.send_post(chat, post)
         except RetryAfter as exc:
-            delay = seconds(exc.retry_after)
-            self._metrics.flood_control.inc()
-            self._pace.hold_chat(chat, delay)
-            if self._pace.chat_wait(chat) <= delay:
-                # We kept this chat's own pace, so the limit Telegram hit is the bot's overall one.
-                self._pace.hold_all(delay)
-            log.warning("flood control chat=%s retry_after=%.0fs", chat, delay)
+            self._flood_control(chat, exc)
         except ChatMigrated as exc:
             log.info("chat migrated chat=%s new_chat=%s", chat, exc.new_chat_id)
             await self._store.migrate_chat(chat, exc.new_chat_id)
@@ -285,9 +354,71 @@ class Sender:
         else:
             self.sent += 1
             self._metrics.delivered(delivery.created_at)
-            self._note(Outcome(delivery.id, Status.SENT, message_id=sent.message_id))
+            photo = post.image or post.photo_id if sent.photo else None
+            self._note(
+                Outcome(
+                    delivery.id,
+                    Status.SENT,
+                    message_id=sent.message_id,
+                    sent_as="photo" if sent.photo else "text",
+                    sent_image=photo,
+                )
+            )
             if self._on_sent is not None:
                 await self._on_sent(delivery)
+
+    def _flood_control(self, chat: int, exc: RetryAfter) -> None:
+        """Hold the chat for as long as Telegram asked, and the whole queue when it is global."""
+        delay = seconds(exc.retry_after)
+        self._metrics.flood_control.inc()
+        self._pace.hold_chat(chat, delay)
+        if self._pace.chat_wait(chat) <= delay:
+            # We kept this chat's own pace, so the limit Telegram hit is the bot's overall one.
+            self._pace.hold_all(delay)
+        log.warning("flood control chat=%s retry_after=%.0fs", chat, delay)
+
+    # --- one revision -------------------------------------------------------------------------
+
+    async def _revise(self, sent: SentMessage) -> None:
+        post = self._library.get(sent.post_id)
+        card = None
+        if post is not None and sent.revision is Revision.UPDATE:
+            photo = post.image or post.photo_id or sent.sent_image
+            card = (
+                self.card(post, image=photo)
+                if sent.sent_as == "photo" and photo
+                else self.card(post, with_image=False)
+            )
+        outcome = RevisionOutcome(sent.delivery_id, done=True)
+        try:
+            try:
+                await revise(self._bot, sent, post, card)
+            except CannotDelete:
+                await revise(self._bot, replace(sent, revision=Revision.RETRACT), post, None)
+            else:
+                outcome = replace(outcome, deleted=sent.revision is Revision.DELETE)
+        except RetryAfter as exc:
+            self._flood_control(sent.chat_id, exc)
+            later = time.time() + seconds(exc.retry_after)
+            outcome = RevisionOutcome(sent.delivery_id, done=False, not_before=later)
+        except Forbidden as exc:
+            await self._chat_gone(sent.chat_id, str(exc))
+        except (ChatMigrated, BadRequest) as exc:
+            # The message is out of reach (moved chat, edited or deleted by hand): nothing to fix.
+            log.warning("revision skipped delivery=%s error=%s", sent.delivery_id, exc)
+            outcome = replace(outcome, error=f"revision skipped: {exc}")
+        except (TimedOut, NetworkError) as exc:
+            if sent.attempts + 1 < self._retry.attempts:
+                later = time.time() + self._retry.delay(sent.attempts + 1)
+                outcome = RevisionOutcome(sent.delivery_id, done=False, not_before=later)
+            else:
+                outcome = replace(outcome, error=f"revision gave up: {exc}")
+        except TelegramError as exc:
+            outcome = replace(outcome, error=f"revision failed: {exc}")
+        else:
+            log.info("message revised delivery=%s how=%s", sent.delivery_id, sent.revision)
+        self._revision_outcomes.append(outcome)
+        self._outcomes_ready.set()
 
     async def _chat_gone(self, chat: int, reason: str) -> None:
         log.info("chat deactivated chat=%s reason=%s", chat, reason)
@@ -339,22 +470,21 @@ class Sender:
     ) -> TelegramMessage:
         """Make the rendered Bot API call for one chat (optionally with another photo)."""
         params = message.params
-        markup = params.get("reply_markup")
-        keyboard = InlineKeyboardMarkup.de_json(markup, bot) if markup else None
+        buttons = keyboard(params, bot)
         if message.method == "sendPhoto":
             return await bot.send_photo(
                 chat_id,
                 photo=photo or params["photo"],
                 caption=params["caption"],
                 parse_mode=params["parse_mode"],
-                reply_markup=keyboard,
+                reply_markup=buttons,
             )
         return await bot.send_message(
             chat_id,
             text=params["text"],
             parse_mode=params["parse_mode"],
-            link_preview_options=LinkPreviewOptions(**params["link_preview_options"]),
-            reply_markup=keyboard,
+            link_preview_options=link_preview(params),
+            reply_markup=buttons,
         )
 
     async def send_post(
@@ -415,9 +545,10 @@ class Sender:
     @property
     def pending_outcomes(self) -> int:
         """Outcomes noted but not yet committed to the database."""
-        return len(self._outcomes) + self._writing
+        return len(self._outcomes) + len(self._revision_outcomes) + self._writing
 
     def _note(self, outcome: Outcome) -> None:
+        self._unrecorded.add(outcome.delivery_id)
         self._outcomes.append(outcome)
         self._outcomes_ready.set()
 
@@ -439,13 +570,16 @@ class Sender:
 
     async def _flush(self) -> None:
         batch, self._outcomes = self._outcomes, []
-        if not batch:
+        revisions, self._revision_outcomes = self._revision_outcomes, []
+        if not (batch or revisions):
             return
-        self._writing += len(batch)
+        self._writing += len(batch) + len(revisions)
         try:
             await self._store.record(batch)
+            await self._store.record_revisions(revisions)
+            self._unrecorded.difference_update(o.delivery_id for o in batch)
         finally:
-            self._writing -= len(batch)
+            self._writing -= len(batch) + len(revisions)
 
 
 def _is_photo_error(exc: BadRequest) -> bool:

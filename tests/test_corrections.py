@@ -1,0 +1,114 @@
+"""End to end: corrected and retracted posts reach the messages readers already have."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+
+from bot.app import Newsbot
+from tests.conftest import StartBot
+from tests.helpers import WritePost
+from tests.telegram_double import TelegramDouble
+
+WHEN = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+CHATS = (1, 2)
+URL = "https://www.example-news.com/a"
+
+
+async def delivered(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost, **meta: object
+) -> Newsbot:
+    """A bot that has delivered post `a` to both chats."""
+    bot = await start_bot()
+    for chat in CHATS:
+        await bot.store.subscribe(chat, "private", None)
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", origin_url=URL, **meta)
+    await double.wait_for(lambda: all(double.messages_to(c) for c in CHATS))
+    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
+    return bot
+
+
+def age_deliveries(bot: Newsbot, hours: float) -> None:
+    """Pretend the deliveries were sent `hours` ago."""
+    with sqlite3.connect(bot.settings.database) as db:
+        db.execute("UPDATE deliveries SET sent_at = ?", (time.time() - hours * 3600,))
+
+
+async def test_a_corrected_headline_edits_the_delivered_messages(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    await delivered(double, start_bot, write_post, title="Qauke hits coast")
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Quake hits coast",
+               origin_url=URL)  # fmt: skip
+    for chat in CHATS:
+        await double.wait_for(lambda c=chat: "Quake hits coast" in double.texts_to(c)[0])
+        [message] = double.messages_to(chat)  # edited in place, not sent again
+        assert message["reply_markup"]["inline_keyboard"][0][0]["text"] == "Read more"
+    assert len(double.calls("editMessageText")) == len(CHATS)
+
+
+async def test_a_new_lead_image_replaces_the_photo(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    old = double.serve_file("old.jpg", b"\xff\xd8\xff" + b"\x00" * 64, "image/jpeg")
+    new = double.serve_file("new.jpg", b"\xff\xd8\xff" + b"\x01" * 64, "image/jpeg")
+    await delivered(double, start_bot, write_post, title="Story", image=old)
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Story", image=new)
+    await double.wait_for(lambda: len(double.calls("editMessageMedia")) == len(CHATS))
+    assert all(r.status == 200 for r in double.calls("editMessageMedia"))
+
+
+async def test_a_change_after_the_edit_window_leaves_messages_alone(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await delivered(double, start_bot, write_post, title="Old headline")
+    age_deliveries(bot, 72)
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="New headline")
+    await double.wait_for(lambda: bot.library.get("A").title == "New headline")  # type: ignore[union-attr]
+    bot.rescan()
+    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
+    assert not double.calls("editMessageText")
+    assert all("Old headline" in double.texts_to(c)[0] for c in CHATS)
+
+
+async def test_a_retracted_post_is_deleted_from_every_chat(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await delivered(double, start_bot, write_post, title="Wrong story")
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Wrong story",
+               retracted=True)  # fmt: skip
+    for chat in CHATS:
+        await double.wait_for(lambda c=chat: double.messages_to(c) == [])
+    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
+    assert await bot.store.delivery_counts() == {"deleted": len(CHATS)}
+
+
+async def test_a_retraction_too_old_to_delete_says_retracted(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await delivered(double, start_bot, write_post, title="Wrong story")
+    age_deliveries(bot, 50)
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Wrong story",
+               retracted=True)  # fmt: skip
+    for chat in CHATS:
+        await double.wait_for(lambda c=chat: double.texts_to(c)[0].startswith("Retracted"))
+        [message] = double.messages_to(chat)
+        assert "Wrong story" in message["text"] and "reply_markup" not in message
+    assert not double.calls("deleteMessage")
+
+
+async def test_a_retraction_cancels_copies_not_yet_sent(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await start_bot(rate=2)
+    chats = list(range(100, 120))
+    for chat in chats:
+        await bot.store.subscribe(chat, "private", None)
+    write_post("a.md", "Text.", date=WHEN, code="A", title="Wrong story")
+    await double.wait_for(lambda: len(double.sent) >= 2)
+    write_post("a.md", "Text.", date=WHEN, code="A", title="Wrong story", retracted=True)
+    await double.wait_for(lambda: all(double.messages_to(c) == [] for c in chats), timeout=10)
+    counts = await bot.store.delivery_counts()
+    assert counts.get("pending", 0) == 0 and counts.get("sent", 0) == 0
+    assert counts["cancelled"] >= 10
