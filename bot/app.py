@@ -27,8 +27,8 @@ from bot.delivery import CardStyle, RetryPolicy, Sender
 from bot.images import ImageCache
 from bot.metrics import Metrics, MetricsServer
 from bot.pace import Pace
-from bot.posts import PostLibrary, Rejection
-from bot.queue import queue_new_posts
+from bot.posts import PostLibrary, Rejection, ScanReport
+from bot.queue import QueueReport, queue_new_posts
 from bot.settings import Settings
 from bot.store import Store
 
@@ -47,6 +47,9 @@ class Newsbot:
         self._rescan = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._reported: set[Rejection] = set()
+        self._release: datetime | None = None
+        self.publishing = asyncio.Lock()
+        """Held while the folder is scanned and queued, or an editor publishes into it."""
         self._store: Store | None = None
         self._application: Application | None = None  # type: ignore[type-arg]
         self._sender: Sender | None = None
@@ -217,20 +220,26 @@ class Newsbot:
 
     # --- the content folder -------------------------------------------------------------------
 
-    def _scan(self) -> bool:
+    def _scan(self) -> ScanReport:
         report = self.library.scan()
         for rejection in set(report.rejected) - self._reported:
             log.warning("post rejected file=%s reason=%s", rejection.path, rejection.reason)
         self._reported = set(report.rejected)
-        return report.anything_changed
+        return report
 
-    async def _scan_loop(self) -> None:
-        """Rescan on schedule, on file events and when a future-dated post comes due."""
-        changed = True
-        release: datetime | None = None
-        while not self._stopping.is_set():
+    async def refresh(self, *, queue: bool = False) -> tuple[ScanReport, QueueReport | None]:
+        """Rescan the content folder and queue what is new, corrected or retracted.
+
+        The scan loop calls this on schedule and on file events; editors' `/reload` and
+        `/retract` call it to act at once. `publishing` keeps it from interleaving with an
+        editor writing a breaking item into the folder.
+        """
+        async with self.publishing:
+            scan = await asyncio.to_thread(self._scan)
             now = datetime.now(UTC)
-            if changed or (release is not None and release <= now):
+            release_due = self._release is not None and self._release <= now
+            report = None
+            if queue or scan.anything_changed or release_due:
                 report = await queue_new_posts(
                     self.store,
                     self.library,
@@ -238,20 +247,27 @@ class Newsbot:
                     max_age=timedelta(hours=self.settings.max_age_hours),
                     edit_window=timedelta(hours=self.settings.edit_window_hours),
                 )
-                release = report.next_release
+                self._release = report.next_release
                 if report.deliveries or report.revisions:
                     self.sender.wake()
-            if self._readers is not None:
-                await self._readers.publish_menu()  # a no-op unless the categories changed
+        if self._readers is not None:
+            await self._readers.publish_menu()  # a no-op unless the categories changed
+        return scan, report
+
+    async def _scan_loop(self) -> None:
+        """Rescan on schedule, on file events and when a future-dated post comes due."""
+        await self.refresh(queue=True)
+        while not self._stopping.is_set():
             timeout = self.settings.scan_seconds
-            if release is not None:
-                timeout = min(timeout, max((release - now).total_seconds(), 0.05))
+            if self._release is not None:
+                until = (self._release - datetime.now(UTC)).total_seconds()
+                timeout = min(timeout, max(until, 0.05))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wait_for_rescan(), timeout)
             self._rescan.clear()
             if self._stopping.is_set():
                 break
-            changed = await asyncio.to_thread(self._scan)
+            await self.refresh()
 
     async def _wait_for_rescan(self) -> None:
         stop = asyncio.create_task(self._stopping.wait())

@@ -6,6 +6,8 @@ import asyncio
 import time
 from datetime import timedelta
 
+import pytest
+
 from bot.pace import GROUP_INTERVAL, PRIVATE_INTERVAL, Pace, seconds
 
 
@@ -22,12 +24,12 @@ def test_private_chats_get_a_second_and_groups_three() -> None:
     pace = Pace(30, clock=clock)
     pace.claim(1, "private")
     pace.claim(-5, "supergroup")
-    assert pace.chat_wait(1) == PRIVATE_INTERVAL
-    assert pace.chat_wait(-5) == GROUP_INTERVAL
+    assert pace.chat_wait(1) == pytest.approx(PRIVATE_INTERVAL)
+    assert pace.chat_wait(-5) == pytest.approx(GROUP_INTERVAL)
     assert pace.chat_wait(2) == 0
-    clock.now += 1.0
+    clock.now += PRIVATE_INTERVAL
     assert pace.chat_wait(1) == 0
-    assert pace.chat_wait(-5) == GROUP_INTERVAL - 1.0
+    assert pace.chat_wait(-5) == pytest.approx(GROUP_INTERVAL - PRIVATE_INTERVAL)
 
 
 def test_holds_and_migration() -> None:
