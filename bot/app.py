@@ -22,7 +22,7 @@ from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from bot import commands
+from bot import admin, commands
 from bot.delivery import CardStyle, RetryPolicy, Sender
 from bot.images import ImageCache
 from bot.metrics import Metrics, MetricsServer
@@ -123,6 +123,15 @@ class Newsbot:
         )
         self._readers = commands.install(
             self._application, self.store, self.library, self.sender, settings
+        )
+        admin.install(
+            self._application,
+            self.store,
+            self.library,
+            self.sender,
+            settings,
+            publishing=self.publishing,
+            refresh=self.refresh,
         )
         await self._application.initialize()
         await self._application.start()

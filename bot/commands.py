@@ -91,7 +91,7 @@ READER_COMMANDS = (
     "help",
     "stop",
 )
-ADMIN_COMMANDS = ("channels",)
+ADMIN_COMMANDS = ("channels", "breaking", "push", "retract", "stats", "reload")
 FIXED_COMMANDS = frozenset({*READER_COMMANDS, *ADMIN_COMMANDS, "settings"})
 #: Telegram keeps at most 100 commands per menu.
 MAX_MENU = 100

@@ -497,6 +497,13 @@ class Sender:
         """
         bot = bot or self._bot
         url = post.image
+        if url is None and post.photo_id is not None:
+            # An editor's photo: Telegram already holds it, there is nothing to download.
+            try:
+                return await self._call(bot, chat_id, self.card(post))
+            except BadRequest as exc:
+                if not _is_photo_error(exc):
+                    raise
         if url is None or self._images.unavailable(url):
             return await self._call(bot, chat_id, self.card(post, with_image=False))
         known = await self._images.file_id(url)

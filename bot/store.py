@@ -194,6 +194,24 @@ class NewPost:
     priority: int = 0
     language: str | None = None
     """The article's language code; a post without one goes to every chat whatever it reads."""
+    everyone: bool = False
+    """Breaking news: every active chat, whatever its categories and languages."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """The figures editors see with /stats."""
+
+    chats: dict[str, tuple[int, int]]
+    """Per chat type: (active, inactive)."""
+    subscribers: dict[str, int]
+    """Active chats per subscribed category (ALL for everything)."""
+    posts_seen: int
+    deliveries: dict[str, int]
+    """Deliveries queued in the period, by status."""
+    queue_depth: int
+    last_errors: list[tuple[str, int, str]]
+    """The newest failures: (post, chat, error)."""
 
 
 class Store:
@@ -531,16 +549,17 @@ class Store:
                 cursor = await db.execute(
                     "INSERT OR IGNORE INTO deliveries "
                     "(post_id, chat_id, priority, created_at, updated_at) "
-                    "SELECT ?, c.id, ?, ?, ? FROM chats AS c WHERE c.active = 1 AND EXISTS ("
+                    "SELECT ?, c.id, ?, ?, ? FROM chats AS c WHERE c.active = 1 AND (? OR (EXISTS ("
                     "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id"
                     "  AND (s.category = ? OR s.category IN (SELECT value FROM json_each(?))))"
                     " AND (c.languages IS NULL OR ? IS NULL"
-                    "  OR ? IN (SELECT value FROM json_each(c.languages)))",
+                    "  OR ? IN (SELECT value FROM json_each(c.languages)))))",
                     (
                         post.id,
                         post.priority,
                         now,
                         now,
+                        post.everyone,
                         ALL,
                         json.dumps(list(post.categories)),
                         post.language,
@@ -549,6 +568,95 @@ class Store:
                 )
                 queued += max(cursor.rowcount, 0)
         return queued
+
+    # A push goes to active chats that have not had the post: all of them (category None) or
+    # those subscribed to the category or to everything.
+    _PUSH_AUDIENCE = (
+        "FROM chats AS c WHERE c.active = 1 AND (?2 IS NULL OR EXISTS ("
+        "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id AND s.category IN (?2, ?3)))"
+        " AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.post_id = ?1 AND d.chat_id = c.id)"
+    )
+
+    async def push_audience(self, post_id: str, category: str | None) -> int:
+        """How many chats a push of the post would reach now."""
+        value = await self._scalar(
+            "SELECT COUNT(*) " + self._PUSH_AUDIENCE, (post_id, category, ALL)
+        )
+        return int(str(value or 0))
+
+    async def push(
+        self,
+        post_id: str,
+        digest: str,
+        *,
+        category: str | None,
+        priority: int,
+        now: float | None = None,
+    ) -> int:
+        """Queue a post for the chats that have not had it, ahead of other deliveries.
+
+        The post is recorded as seen if it was not, so a later scan does not queue it again.
+        Returns deliveries queued.
+        """
+        now = time.time() if now is None else now
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO posts (id, digest, first_seen, archived) "
+                "VALUES (?, ?, ?, 0)",
+                (post_id, digest, now),
+            )
+            cursor = await db.execute(
+                "INSERT OR IGNORE INTO deliveries "
+                "(post_id, chat_id, priority, created_at, updated_at) "
+                "SELECT ?1, c.id, ?4, ?5, ?5 " + self._PUSH_AUDIENCE,
+                (post_id, category, ALL, priority, now),
+            )
+            return max(cursor.rowcount, 0)
+
+    async def stats(self, *, since: float) -> Stats:
+        """Subscribers, posts and deliveries at a glance, with deliveries since `since`."""
+
+        async def rows(sql: str, params: Sequence[object] = ()) -> list[Sequence[object]]:
+            async with self._db.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+
+        chats: dict[str, tuple[int, int]] = {}
+        for kind, active, count in await rows(
+            "SELECT type, active, COUNT(*) FROM chats GROUP BY type, active"
+        ):
+            current = chats.get(str(kind), (0, 0))
+            n = int(str(count))
+            chats[str(kind)] = (current[0] + n, current[1]) if active else (current[0], n)
+        subscribers = {
+            str(category): int(str(count))
+            for category, count in await rows(
+                "SELECT s.category, COUNT(*) FROM subscriptions AS s "
+                "JOIN chats AS c ON c.id = s.chat_id WHERE c.active = 1 "
+                "GROUP BY s.category ORDER BY COUNT(*) DESC"
+            )
+        }
+        deliveries = {
+            str(status): int(str(count))
+            for status, count in await rows(
+                "SELECT status, COUNT(*) FROM deliveries WHERE created_at >= ? GROUP BY status",
+                (since,),
+            )
+        }
+        errors = [
+            (str(post), int(str(chat)), str(error))
+            for post, chat, error in await rows(
+                "SELECT post_id, chat_id, last_error FROM deliveries "
+                "WHERE status = 'failed' ORDER BY updated_at DESC LIMIT 5"
+            )
+        ]
+        return Stats(
+            chats=chats,
+            subscribers=subscribers,
+            posts_seen=int(str(await self._scalar("SELECT COUNT(*) FROM posts") or 0)),
+            deliveries=deliveries,
+            queue_depth=await self.queue_depth(),
+            last_errors=errors,
+        )
 
     async def update_digests(self, digests: Iterable[tuple[str, str]]) -> None:
         """Remember the new content digest of posts whose files changed."""

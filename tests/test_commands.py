@@ -291,7 +291,7 @@ async def test_menus_for_readers_in_two_languages_and_for_admins(
     assert english.keys() == thai.keys() and english["world"] == "Newest in WORLD"
     assert thai["help"] != english["help"]
     admin_scope = {"type": "chat", "chat_id": 77}
-    await double.wait_for(lambda: len(double.commands_for(admin_scope)) == 13)
+    await double.wait_for(lambda: len(double.commands_for(admin_scope)) == 18)
     assert "channels" in [c["command"] for c in double.commands_for(admin_scope)]
     assert "channels" in [c["command"] for c in double.commands_for(admin_scope, "th")]
     assert "channels" not in english
@@ -485,12 +485,12 @@ async def test_handlers_added_later_keep_their_commands_and_messages(
         assert update.message is not None
         await update.message.reply_text("the editors' desk")
 
-    # As an editors' module registering its own handlers after the readers' would.
+    # As a module registering its own handlers after the readers' does (bot.admin does).
     application = bot._application
     assert application is not None
-    application.add_handler(CommandHandler("breaking", desk))
+    application.add_handler(CommandHandler("desk", desk))
     application.add_handler(MessageHandler(filters.Regex("^desk:"), desk), group=1)
-    double.send_command(37, "/breaking Flood warning")
+    double.send_command(37, "/desk Flood warning")
     await reply(double, 37, "the editors' desk")
     double.send_text(37, "desk: a tip")
     await double.wait_for(lambda: len(double.texts_to(37)) == 2)
