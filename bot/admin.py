@@ -152,7 +152,7 @@ class Editors:
         except EditorError as exc:
             await message.reply_text(texts("admin.breaking_usage", problem=str(exc)))
             return
-        count = await self._store.active_chats()
+        count = await self._store.push_audience(post.id, None)
         request = Request("breaking", user.id, post, time.time(), file_text=text)
         log.info("admin breaking drafted user=%s post=%s", user.id, post.id)
         await self._preview(message, texts, request, texts("admin.confirm_breaking", count=count))
@@ -176,6 +176,8 @@ class Editors:
                 ]
             )
         self._sender.wake()
+        # The scan above may also have found other new posts: queue them as usual now.
+        await self._refresh(queue=True)
         return queued
 
     # --- pushing an existing post -------------------------------------------------------------

@@ -15,8 +15,8 @@ from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOpti
 from telegram.error import BadRequest
 
 from bot.calls import keyboard, link_preview
-from bot.posts import Post
-from bot.render import Message
+from bot.posts import Post, Run
+from bot.render import Message, shorten
 from bot.store import Revision, SentMessage
 
 RETRACTED = "Retracted"
@@ -36,7 +36,9 @@ class CannotDelete(Exception):
 
 def retraction_text(post: Post | None) -> str:
     """What a retracted message says instead of the story."""
-    title = f"\n<s>{html.escape(post.title, quote=False)}</s>" if post else ""
+    # Short enough for a photo caption, whatever the headline's length.
+    headline = "".join(r.text for r in shorten((Run(post.title),), 900)) if post else ""
+    title = f"\n<s>{html.escape(headline, quote=False)}</s>" if post else ""
     return f"<b>{RETRACTED}</b>{title}"
 
 

@@ -32,7 +32,9 @@ from telegram import Message as TelegramMessage
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    EndPointNotFound,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -76,6 +78,8 @@ GONE_ERRORS = (
     "user is deactivated",
     "have no rights to send",
     "not enough rights",
+    "need administrator rights",
+    "chat_write_forbidden",
 )
 
 
@@ -140,7 +144,8 @@ class Sender:
         self._revision_outcomes: list[RevisionOutcome] = []
         # Deliveries answered but not yet written: still "pending" in the database, so a pass
         # reading the queue in that moment must not start them a second time.
-        self._unrecorded: set[int] = set()
+        self._unrecorded: set[_Key] = set()
+        self._recent_floods: dict[int, float] = {}
         self._outcomes_ready = asyncio.Event()
         self._drained = asyncio.Event()
         self._writing = 0
@@ -205,12 +210,19 @@ class Sender:
         soonest: float | None = None
         cursor: tuple[int, int] | None = None
         while not self._stopping.is_set():
+            # Taken before the page is read: a row in flight now may be answered and recorded
+            # while this page is worked through, and must not be started a second time.
+            busy = set(self._in_flight) | self._unrecorded
             page = await self._store.due(time.time(), after=cursor, limit=200)
             if not page:
                 break
             cursor = (page[-1].priority, page[-1].id)
             for delivery in page:
-                if delivery.id in self._unrecorded or delivery.chat_id in self._store.stopped_chats:
+                key = ("delivery", delivery.id)
+                if key in busy or key in self._unrecorded:
+                    continue
+                if delivery.chat_id in self._store.stopped_chats:
+                    self._note(Outcome(delivery.id, Status.CANCELLED, error="chat stopped"))
                     continue
                 if self._wake.is_set() and started:
                     break  # new work (a correction, breaking news): look at the queue again
@@ -219,18 +231,12 @@ class Sender:
                     self._note(Outcome(delivery.id, Status.CANCELLED, error="post withdrawn"))
                     continue
                 wait = await self._offer(
-                    ("delivery", delivery.id),
-                    delivery.chat_id,
-                    delivery.chat_type,
-                    partial(self._deliver, delivery),
+                    key, delivery.chat_id, delivery.chat_type, partial(self._deliver, delivery)
                 )
                 if wait < 0:
                     break
-                if wait == 0:
-                    started += 1
-                else:
-                    due = time.monotonic() + wait
-                    soonest = due if soonest is None else min(soonest, due)
+                started += wait == 0
+                soonest = _earliest(soonest, wait)
             if self._wake.is_set() and started:
                 break  # something new (perhaps more urgent) arrived: begin again at the top
         return started, soonest
@@ -260,20 +266,16 @@ class Sender:
         """
         started = 0
         soonest: float | None = None
+        busy = set(self._in_flight) | self._unrecorded
         for sent in await self._store.due_revisions(time.time()):
-            wait = await self._offer(
-                ("revision", sent.delivery_id),
-                sent.chat_id,
-                sent.chat_type,
-                partial(self._revise, sent),
-            )
+            key = ("revision", sent.delivery_id)
+            if key in busy or key in self._unrecorded:
+                continue
+            wait = await self._offer(key, sent.chat_id, sent.chat_type, partial(self._revise, sent))
             if wait < 0:
                 break
-            if wait == 0:
-                started += 1
-            else:
-                due = time.monotonic() + wait
-                soonest = due if soonest is None else min(soonest, due)
+            started += wait == 0
+            soonest = _earliest(soonest, wait)
         return started, soonest
 
     async def _offer(
@@ -349,8 +351,16 @@ class Sender:
                 self._fail(delivery, str(exc), reason="rejected")
         except (TimedOut, NetworkError) as exc:
             self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
+        except (InvalidToken, EndPointNotFound) as exc:
+            # The bot's own set-up is wrong (revoked token, wrong TELEGRAM_API_URL): no
+            # delivery is at fault, so none is failed; everything waits for the fix.
+            log.error("telegram refuses the bot itself, pausing all sending: %s", exc)
+            self._pace.hold_all(60)
         except TelegramError as exc:
-            self._fail(delivery, f"{type(exc).__name__}: {exc}", reason="error")
+            self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug or a local fault (disk, database): never a silent loop
+            log.exception("delivery error delivery=%s", delivery.id)
+            self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
         else:
             self.sent += 1
             self._metrics.delivered(delivery.created_at)
@@ -368,12 +378,18 @@ class Sender:
                 await self._on_sent(delivery)
 
     def _flood_control(self, chat: int, exc: RetryAfter) -> None:
-        """Hold the chat for as long as Telegram asked, and the whole queue when it is global."""
+        """Hold the chat for as long as Telegram asked, and the whole queue when it is global.
+
+        Telegram does not say which limit was hit. One chat refused is that chat's limit;
+        two different chats refused within a second is the bot's overall one.
+        """
         delay = seconds(exc.retry_after)
         self._metrics.flood_control.inc()
         self._pace.hold_chat(chat, delay)
-        if self._pace.chat_wait(chat) <= delay:
-            # We kept this chat's own pace, so the limit Telegram hit is the bot's overall one.
+        now = time.monotonic()
+        self._recent_floods = {c: t for c, t in self._recent_floods.items() if now - t < 1.0}
+        self._recent_floods[chat] = now
+        if len(self._recent_floods) >= 2:
             self._pace.hold_all(delay)
         log.warning("flood control chat=%s retry_after=%.0fs", chat, delay)
 
@@ -381,6 +397,11 @@ class Sender:
 
     async def _revise(self, sent: SentMessage) -> None:
         post = self._library.get(sent.post_id)
+        if post is None and sent.revision is Revision.UPDATE:
+            # The file is gone or unreadable for now: a correction has nothing to show, and a
+            # missing file is no retraction.
+            self._note_revision(RevisionOutcome(sent.delivery_id, done=True, error="post gone"))
+            return
         card = None
         if post is not None and sent.revision is Revision.UPDATE:
             photo = post.image or post.photo_id or sent.sent_image
@@ -415,8 +436,15 @@ class Sender:
                 outcome = replace(outcome, error=f"revision gave up: {exc}")
         except TelegramError as exc:
             outcome = replace(outcome, error=f"revision failed: {exc}")
+        except Exception as exc:  # a bug or a local fault: recorded, never retried in a loop
+            log.exception("revision error delivery=%s", sent.delivery_id)
+            outcome = replace(outcome, error=f"revision failed: {exc}")
         else:
             log.info("message revised delivery=%s how=%s", sent.delivery_id, sent.revision)
+        self._note_revision(outcome)
+
+    def _note_revision(self, outcome: RevisionOutcome) -> None:
+        self._unrecorded.add(("revision", outcome.delivery_id))
         self._revision_outcomes.append(outcome)
         self._outcomes_ready.set()
 
@@ -544,8 +572,13 @@ class Sender:
         return await self._call(bot, chat_id, self.card(post, with_image=False))
 
     async def _keep_file_id(self, url: str, result: TelegramMessage) -> None:
+        """Remember the photo's file_id; the message is sent, so a failure here only costs
+        a later re-fetch, and must not make the delivery look unsent."""
         if result.photo:
-            await self._images.remember(url, result.photo[-1].file_id)
+            try:
+                await self._images.remember(url, result.photo[-1].file_id)
+            except Exception:
+                log.exception("could not remember the file_id of %s", url)
 
     # --- writing outcomes ---------------------------------------------------------------------
 
@@ -555,7 +588,7 @@ class Sender:
         return len(self._outcomes) + len(self._revision_outcomes) + self._writing
 
     def _note(self, outcome: Outcome) -> None:
-        self._unrecorded.add(outcome.delivery_id)
+        self._unrecorded.add(("delivery", outcome.delivery_id))
         self._outcomes.append(outcome)
         self._outcomes_ready.set()
 
@@ -566,7 +599,15 @@ class Sender:
             self._outcomes_ready.clear()
             # Shielded: a stop cancels this task, and a batch cut off before its commit would
             # be lost, its messages sent again after the restart.
-            await asyncio.shield(self._flush())
+            try:
+                await asyncio.shield(self._flush())
+            except Exception:
+                # The database refused (disk full, locked): keep the outcomes and try again;
+                # until then the deliveries stay marked busy, so nothing is sent twice.
+                log.exception("could not record outcomes; retrying")
+                await asyncio.sleep(1.0)
+                self._outcomes_ready.set()
+                continue
             if self._in_flight:
                 # More outcomes are on their way: gather them, but write at once when the last
                 # message in flight is answered. Without this most transactions carried one or
@@ -576,17 +617,33 @@ class Sender:
                     await asyncio.wait_for(self._drained.wait(), OUTCOME_GATHER_SECONDS)
 
     async def _flush(self) -> None:
+        """Write the outcomes noted so far; what could not be written is kept for next time."""
         batch, self._outcomes = self._outcomes, []
         revisions, self._revision_outcomes = self._revision_outcomes, []
-        if not (batch or revisions):
+        count = len(batch) + len(revisions)
+        if not count:
             return
-        self._writing += len(batch) + len(revisions)
+        self._writing += count
         try:
-            await self._store.record(batch)
+            if batch:
+                await self._store.record(batch)
+                self._unrecorded.difference_update(("delivery", o.delivery_id) for o in batch)
+                batch = []
             await self._store.record_revisions(revisions)
-            self._unrecorded.difference_update(o.delivery_id for o in batch)
+            self._unrecorded.difference_update(("revision", o.delivery_id) for o in revisions)
+            revisions = []
         finally:
-            self._writing -= len(batch) + len(revisions)
+            self._writing -= count
+            self._outcomes[:0] = batch
+            self._revision_outcomes[:0] = revisions
+
+
+def _earliest(soonest: float | None, wait: float) -> float | None:
+    """The sooner of a monotonic time and `wait` seconds from now (a wait of 0 or less: none)."""
+    if wait <= 0:
+        return soonest
+    due = time.monotonic() + wait
+    return due if soonest is None else min(soonest, due)
 
 
 def _is_photo_error(exc: BadRequest) -> bool:

@@ -42,7 +42,9 @@ async def download(client: httpx.AsyncClient, url: str, *, limit: int = MAX_IMAG
                 data += chunk
                 if len(data) > limit:
                     raise ImageError(f"too large (over {limit} bytes)")
-    except httpx.HTTPError as exc:
+    except ImageError:
+        raise
+    except Exception as exc:  # httpx errors, and what a strange address makes its parsers raise
         raise ImageError(f"{type(exc).__name__}: {exc}") from exc
     if not data:
         raise ImageError("empty response")

@@ -114,7 +114,7 @@ class Post:
         """
         shown = repr(
             (self.title, self.summary, self.image, self.photo_id, self.url, self.categories,
-             self.date.isoformat(), self.retracted, self.breaking)
+             self.date.isoformat(), self.retracted or not self.published, self.breaking)
         )  # fmt: skip
         return hashlib.sha256(shown.encode()).hexdigest()
 

@@ -195,7 +195,8 @@ class NewPost:
     language: str | None = None
     """The article's language code; a post without one goes to every chat whatever it reads."""
     everyone: bool = False
-    """Breaking news: every active chat, whatever its categories and languages."""
+    """Breaking news: every subscribed chat, whatever its categories and languages (a chat that
+    chose no category at all asked for nothing, and gets nothing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,7 +550,8 @@ class Store:
                 cursor = await db.execute(
                     "INSERT OR IGNORE INTO deliveries "
                     "(post_id, chat_id, priority, created_at, updated_at) "
-                    "SELECT ?, c.id, ?, ?, ? FROM chats AS c WHERE c.active = 1 AND (? OR (EXISTS ("
+                    "SELECT ?, c.id, ?, ?, ? FROM chats AS c WHERE c.active = 1 AND (? AND EXISTS ("
+                    "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id) OR (EXISTS ("
                     "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id"
                     "  AND (s.category = ? OR s.category IN (SELECT value FROM json_each(?))))"
                     " AND (c.languages IS NULL OR ? IS NULL"
@@ -569,11 +571,12 @@ class Store:
                 queued += max(cursor.rowcount, 0)
         return queued
 
-    # A push goes to active chats that have not had the post: all of them (category None) or
-    # those subscribed to the category or to everything.
+    # A push goes to active, subscribed chats that have not had the post: all of them (category
+    # None) or those subscribed to the category or to everything.
     _PUSH_AUDIENCE = (
-        "FROM chats AS c WHERE c.active = 1 AND (?2 IS NULL OR EXISTS ("
-        "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id AND s.category IN (?2, ?3)))"
+        "FROM chats AS c WHERE c.active = 1 AND EXISTS ("
+        "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id"
+        "  AND (?2 IS NULL OR s.category IN (?2, ?3)))"
         " AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.post_id = ?1 AND d.chat_id = c.id)"
     )
 
@@ -692,9 +695,10 @@ class Store:
         ]
 
     async def next_due_time(self) -> float | None:
-        """When the earliest held-back pending delivery becomes due, if any."""
+        """When the earliest held-back (retrying) pending delivery becomes due, if any."""
         value = await self._scalar(
-            "SELECT MIN(not_before) FROM deliveries WHERE status = 'pending'"
+            "SELECT MIN(not_before) FROM deliveries WHERE status = 'pending' AND not_before > ?",
+            (time.time(),),
         )
         return None if value is None else float(str(value))
 
