@@ -7,6 +7,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.app import Newsbot
 from tests.conftest import StartBot
@@ -124,3 +125,28 @@ async def test_a_retraction_cancels_copies_not_yet_sent(
     await double.wait_for(lambda: all(double.messages_to(c) == [] for c in chats), timeout=10)
     counts = await counts_when_settled(bot, lambda c: "pending" not in c and "sent" not in c)
     assert counts["cancelled"] >= 10
+
+
+async def test_unpublishing_a_sent_post_withdraws_it(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    await delivered(double, start_bot, write_post, title="Early story")
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Early story",
+               origin_url=URL, published=False)  # fmt: skip
+    for chat in CHATS:
+        await double.wait_for(lambda c=chat: double.messages_to(c) == [])
+
+
+async def test_a_vanished_file_is_no_retraction(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost, content: Path
+) -> None:
+    bot = await delivered(double, start_bot, write_post, title="Story")
+    with sqlite3.connect(bot.settings.database) as db:
+        db.execute("UPDATE deliveries SET revision = 'update'")  # a correction was waiting...
+    (content / "a.md").unlink()  # ...when the file went away
+    bot.rescan()
+    bot.sender.wake()
+    await counts_when_settled(bot, lambda counts: counts == {"sent": len(CHATS)})
+    await asyncio.sleep(0.3)
+    assert not double.calls("editMessageText") and not double.calls("deleteMessage")
+    assert all("Story" in double.texts_to(c)[0] for c in CHATS)

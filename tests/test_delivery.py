@@ -281,3 +281,39 @@ async def test_stop_does_not_wait_out_a_long_flood_pause(
     store = await Store.open(bot_settings.database)
     assert (await store.delivery_counts()).get(Status.PENDING, 0) >= 1  # kept for the next run
     await store.close()
+
+
+async def test_a_push_during_a_broadcast_repeats_nothing(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    chats = list(range(3000, 3100))
+    bot = await subscribed_bot(start_bot, *chats, rate=60)
+    double.delay_next("sendMessage", 0.15, times=1000)  # every answer takes a while
+    write_post("a.md", title="First story", **recent())
+    await double.wait_for(lambda: len(double.sent) >= 20, timeout=10)
+    write_post("b.md", title="Second story", **recent())  # new work arrives mid-broadcast
+    await double.wait_for(
+        lambda: all(headlines(double, c, "Second story") for c in chats), timeout=20
+    )
+    await double.wait_for(lambda: all(headlines(double, c, "First story") for c in chats))
+    assert [headlines(double, c, "First story") for c in chats] == [1] * len(chats)
+    assert [headlines(double, c, "Second story") for c in chats] == [1] * len(chats)
+    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
+
+
+async def test_a_channel_that_took_away_posting_rights_is_deactivated(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await subscribed_bot(start_bot, -1002)
+    double.fail_next(
+        "sendMessage",
+        status=400,
+        description="Bad Request: need administrator rights in the channel chat",
+    )
+    write_post("a.md", title="Story", **recent())
+    for _ in range(250):
+        chat = await bot.store.chat(-1002)
+        if chat is not None and not chat.active:
+            break
+        await asyncio.sleep(0.02)
+    assert chat is not None and not chat.active
