@@ -1,0 +1,54 @@
+"""Every benchmark still runs: each one once at tiny sizes (`--smoke`), writing its JSON.
+
+No timing is asserted here, only that each benchmark completes and reports the figures the docs
+quote; the figures themselves come from `make bench` (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Each benchmark, with keys its JSON must have and figures its table must show.
+EXPECTED = {
+    "fanout": ({"runs", "chats", "rate"}, {"messages/s", "CPU s per 1,000 messages", "peak RSS"}),
+    "pace": (
+        {"flood_errors", "busiest_second"},
+        {"messages/s over the run", "429 Too Many Requests"},
+    ),
+    "content": ({"cold_seconds", "rescan_seconds"}, {"cold load", "rescan, nothing changed"}),
+    "commands": ({"handling", "replies", "core"}, {"core latest p99", "core category p99"}),
+    "memory": ({"runs", "chats", "posts"}, {"peak RSS"}),
+    "restart": ({"first_delivery_seconds", "runs"}, {"start to first delivery"}),
+}
+FIGURE_KEYS = {"value", "unit", "floor", "ratio", "target", "passed"}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_benchmark_runs_at_smoke_size(name: str, tmp_path: Path) -> None:
+    env = {**os.environ, "NEWSBOT_BENCH_RESULTS": str(tmp_path)}
+    completed = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", "--smoke"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    result = json.loads((tmp_path / f"{name}.json").read_text())
+    keys, figures = EXPECTED[name]
+    assert result["benchmark"] == name and result["smoke"] is True
+    assert {"nproc", "cpu", "python"} <= result["machine"].keys()
+    assert keys <= result.keys()
+    assert figures <= result["figures"].keys()
+    assert all(figure.keys() == FIGURE_KEYS for figure in result["figures"].values())
