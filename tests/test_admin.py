@@ -110,6 +110,7 @@ async def test_breaking_news_as_a_photo_or_a_reply(
     message_id, buttons = confirmation(double, EDITOR)
     double.press_button(EDITOR, message_id, buttons["Send"], EDITOR)
     await double.wait_for(lambda: received(double, READER, "Storm warning for the gulf") == 1)
+    await double.wait_for(lambda: "going out" in double.texts_to(EDITOR)[-1])  # buttons gone
 
     photo = {"file_id": "AgACPHOTO1", "file_unique_id": "u1", "width": 800, "height": 600}
     double.add_update(
