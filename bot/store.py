@@ -320,28 +320,33 @@ class Store:
         now = time.time() if now is None else now
         self.stopped_chats.discard(chat_id)
         async with self._transaction() as db:
-            async with db.execute("SELECT active FROM chats WHERE id = ?", (chat_id,)) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                joined = Joined.NEW
-                await db.execute(
-                    "INSERT INTO chats (id, type, title, active, subscribed_at) "
-                    "VALUES (?, ?, ?, 1, ?)",
-                    (chat_id, chat_type, title, now),
-                )
-            else:
-                joined = Joined.ALREADY if row[0] else Joined.REACTIVATED
-                await db.execute(
-                    "UPDATE chats SET type = ?, title = ?, active = 1, "
-                    "subscribed_at = CASE WHEN active THEN subscribed_at ELSE ? END, "
-                    "deactivated_at = NULL, deactivated_reason = NULL WHERE id = ?",
-                    (chat_type, title, now, chat_id),
-                )
+            joined = await self._activate(db, chat_id, chat_type, title, now)
             await db.executemany(
                 "INSERT OR IGNORE INTO subscriptions (chat_id, category) VALUES (?, ?)",
                 [(chat_id, category) for category in categories],
             )
         return joined
+
+    @staticmethod
+    async def _activate(
+        db: aiosqlite.Connection, chat_id: int, chat_type: str, title: str | None, now: float
+    ) -> Joined:
+        """Create the chat, or make it active again (a returning chat's subscribed_at is now)."""
+        async with db.execute("SELECT active FROM chats WHERE id = ?", (chat_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            await db.execute(
+                "INSERT INTO chats (id, type, title, active, subscribed_at) VALUES (?, ?, ?, 1, ?)",
+                (chat_id, chat_type, title, now),
+            )
+            return Joined.NEW
+        await db.execute(
+            "UPDATE chats SET type = ?, title = ?, active = 1, "
+            "subscribed_at = CASE WHEN active THEN subscribed_at ELSE ? END, "
+            "deactivated_at = NULL, deactivated_reason = NULL WHERE id = ?",
+            (chat_type, title, now, chat_id),
+        )
+        return Joined.ALREADY if row[0] else Joined.REACTIVATED
 
     async def unsubscribe_all(self, chat_id: int, *, now: float | None = None) -> bool:
         """Remove every subscription of a chat and stop its queued deliveries.
@@ -451,21 +456,7 @@ class Store:
                 await self._cancel_pending(db, chat_id, "unsubscribed")
                 return Joined.ALREADY if row[0] else Joined.REACTIVATED
             self.stopped_chats.discard(chat_id)
-            if row is None:
-                joined = Joined.NEW
-                await db.execute(
-                    "INSERT INTO chats (id, type, title, active, subscribed_at) "
-                    "VALUES (?, ?, ?, 1, ?)",
-                    (chat_id, chat_type, title, now),
-                )
-            else:
-                joined = Joined.ALREADY if row[0] else Joined.REACTIVATED
-                await db.execute(
-                    "UPDATE chats SET type = ?, title = ?, active = 1, "
-                    "subscribed_at = CASE WHEN active THEN subscribed_at ELSE ? END, "
-                    "deactivated_at = NULL, deactivated_reason = NULL WHERE id = ?",
-                    (chat_type, title, now, chat_id),
-                )
+            joined = await self._activate(db, chat_id, chat_type, title, now)
             await db.execute(
                 "DELETE FROM subscriptions WHERE chat_id = ? "
                 "AND category NOT IN (SELECT value FROM json_each(?))",
