@@ -20,17 +20,17 @@ import httpx
 import watchfiles
 from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder
-from telegram.request import HTTPXRequest
 
 from bot import admin, commands
 from bot.delivery import CardStyle, RetryPolicy, Sender
 from bot.images import ImageCache
 from bot.metrics import Metrics, MetricsServer
-from bot.pace import Pace
+from bot.pace import FREE_RATE, Pace
 from bot.posts import PostLibrary, Rejection, ScanReport
 from bot.queue import QueueReport, queue_new_posts
 from bot.settings import Settings
 from bot.store import Store
+from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,20 @@ log = logging.getLogger(__name__)
 class Newsbot:
     """Everything that runs while the bot is up."""
 
-    def __init__(self, settings: Settings, *, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        retry: RetryPolicy | None = None,
+        pace: Pace | None = None,
+    ) -> None:
+        """`retry` and `pace` replace the sender's defaults, for tests and benchmarks: shorter
+        waits between retries, or a pace above what `NEWSBOT_RATE` may be set to (to measure
+        how fast the bot could send if Telegram let it)."""
         self.settings = settings
         self._token = settings.require_token()
         self._retry = retry
+        self._pace = pace
         self.library = PostLibrary(settings.content_dir)
         self._stopping = asyncio.Event()
         self._rescan = asyncio.Event()
@@ -71,9 +81,9 @@ class Newsbot:
         assert self._sender is not None, "Newsbot is not started"
         return self._sender
 
-    def _request(self, pool: int) -> HTTPXRequest:
-        return HTTPXRequest(
-            connection_pool_size=pool,
+    def _request(self, pool: int) -> AiohttpRequest:
+        return AiohttpRequest(
+            pool,
             connect_timeout=10.0,
             read_timeout=self.settings.request_timeout,
             write_timeout=max(self.settings.request_timeout, 30.0),
@@ -106,10 +116,11 @@ class Newsbot:
             self.store,
             self.library,
             ImageCache(self.store, self._http),
-            pace=Pace(settings.rate),
+            pace=self._pace or Pace(settings.rate),
             style=CardStyle(zone=settings.zone, source_name=settings.site_name),
             retry=self._retry,
             concurrency=concurrency,
+            paid_broadcast=settings.rate > FREE_RATE,
             metrics=self.metrics,
         )
         self._application = (

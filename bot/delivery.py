@@ -123,10 +123,14 @@ class Sender:
         style: CardStyle | None = None,
         retry: RetryPolicy | None = None,
         concurrency: int = 8,
+        paid_broadcast: bool = False,
         on_sent: Callable[[Delivery], Awaitable[None]] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
+        """`paid_broadcast` marks broadcast messages `allow_paid_broadcast`, which a rate above
+        Telegram's free 30 a second needs (Telegram bills them in Stars)."""
         self._bot = bot
+        self._paid_broadcast = paid_broadcast
         self._store = store
         self._library = library
         self._images = images
@@ -492,13 +496,17 @@ class Sender:
             self._cards[key] = message
         return message
 
-    @staticmethod
     async def _call(
-        bot: Bot, chat_id: int, message: Message, *, photo: str | InputFile | None = None
+        self, bot: Bot, chat_id: int, message: Message, *, photo: str | InputFile | None = None
     ) -> TelegramMessage:
-        """Make the rendered Bot API call for one chat (optionally with another photo)."""
+        """Make the rendered Bot API call for one chat (optionally with another photo).
+
+        Only broadcasts, which go through the sender's own bot, are paid; a reply to a reader
+        is not part of the broadcast rate.
+        """
         params = message.params
         buttons = keyboard(params, bot)
+        paid = True if self._paid_broadcast and bot is self._bot else None
         if message.method == "sendPhoto":
             return await bot.send_photo(
                 chat_id,
@@ -506,6 +514,7 @@ class Sender:
                 caption=params["caption"],
                 parse_mode=params["parse_mode"],
                 reply_markup=buttons,
+                allow_paid_broadcast=paid,
             )
         return await bot.send_message(
             chat_id,
@@ -513,6 +522,7 @@ class Sender:
             parse_mode=params["parse_mode"],
             link_preview_options=link_preview(params),
             reply_markup=buttons,
+            allow_paid_broadcast=paid,
         )
 
     async def send_post(

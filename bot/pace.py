@@ -20,6 +20,9 @@ from aiolimiter import AsyncLimiter
 # and two sent exactly one interval apart can arrive a little closer than that.
 PRIVATE_INTERVAL = 1.05
 GROUP_INTERVAL = 3.1  # 20 messages a minute
+#: Telegram's overall limit for a bot; above it, broadcasts must be sent as paid broadcasts
+#: (`allow_paid_broadcast`), which Telegram allows up to 1,000 a second.
+FREE_RATE = 30.0
 #: The same margin on the overall rate: 30 a second is sent as about 29.
 SPACING_MARGIN = 1.03
 #: Chats whose next-allowed time passed this long ago are forgotten, to keep memory flat.

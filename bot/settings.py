@@ -67,7 +67,8 @@ class Settings(BaseSettings):
         gt=0,
         le=1000,
         alias="NEWSBOT_RATE",
-        description="Messages per second the bot sends overall (Telegram allows about 30).",
+        description="Messages per second the bot sends overall. Telegram allows 30; above "
+        "that, broadcasts are sent as paid broadcasts (up to 1000/s, billed in Telegram Stars).",
     )
     max_age_hours: float = Field(
         default=48.0,

@@ -329,3 +329,27 @@ async def test_a_channel_that_took_away_posting_rights_is_deactivated(
             break
         await asyncio.sleep(0.02)
     assert chat is not None and not chat.active
+
+
+async def test_broadcasts_above_the_free_rate_are_paid_and_replies_are_not(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await subscribed_bot(start_bot, 1, rate=200)
+    write_post("a.md", title="Paid story", **recent())
+    await double.wait_for(lambda: headlines(double, 1, "Paid story") == 1)
+    double.send_command(1, "/latest")
+    await double.wait_for(lambda: headlines(double, 1, "Paid story") == 2)
+    await bot.stop()
+    await subscribed_bot(start_bot, 2, rate=30)
+    write_post("b.md", title="Free story", **recent())
+    await double.wait_for(lambda: headlines(double, 2, "Free story") == 1)
+
+    def paid(chat: int, text: str) -> list[object]:
+        return [
+            call.params.get("allow_paid_broadcast")
+            for call in double.calls("sendMessage")
+            if call.params["chat_id"] == chat and text in call.params["text"]
+        ]
+
+    assert paid(1, "Paid story") == [True, None]  # the broadcast, then the reply to /latest
+    assert paid(2, "Free story") == [None]

@@ -1,0 +1,128 @@
+"""How newsbot's requests reach the Bot API: python-telegram-bot over an aiohttp session.
+
+PTB ships one networking backend, `HTTPXRequest`, and lets any other stand in for it through
+`BaseRequest`. newsbot uses aiohttp instead because a broadcast is thousands of small requests
+and the transport's own cost per request decides how fast one core can send them: on the same
+machine and test double, httpx (through httpcore's connection pool) spends about 0.7 ms of CPU
+on a `sendMessage`, aiohttp about 0.13 ms (`docs/benchmarks.md`). httpcore's pool also grows
+dearer with every connection it holds, which is exactly when a busy broadcast needs more.
+
+Everything above the transport stays PTB's: it builds the request, reads Telegram's answer and
+turns errors into `RetryAfter`, `Forbidden`, `ChatMigrated` and the rest, so the sender's
+handling of faults does not depend on which transport carried the request. This class only
+moves bytes, and maps the transport's own failures onto PTB's: a timeout is `TimedOut`, any
+other connection trouble is `NetworkError`, as `HTTPXRequest` does.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+
+class AiohttpRequest(BaseRequest):
+    """A `BaseRequest` over one `aiohttp.ClientSession` of at most `pool_size` connections.
+
+    The timeouts mean what PTB's documentation says they mean. aiohttp has no separate write
+    timeout, so a request's write timeout is folded into its overall bound: no request can
+    hang for longer than the sum of its timeouts.
+    """
+
+    __slots__ = (
+        "_connect_timeout",
+        "_media_write_timeout",
+        "_pool_size",
+        "_pool_timeout",
+        "_read_timeout",
+        "_session",
+        "_write_timeout",
+    )
+
+    def __init__(
+        self,
+        pool_size: int = 1,
+        *,
+        connect_timeout: float | None = 5.0,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self._pool_size = pool_size
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._pool_timeout = pool_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The default read timeout, which PTB lengthens by the long-poll time of getUpdates."""
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        """Open the session (again, after a shutdown); it needs a running event loop."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                # PTB reads the answer's JSON itself, and never wants cookies or redirects.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+
+    async def shutdown(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Send one request and return Telegram's status code and body, as PTB expects."""
+        session = self._session
+        if session is None or session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized")
+        files = request_data.multipart_data if request_data else None
+        fields = request_data.json_parameters if request_data else None
+        body: aiohttp.FormData | dict[str, str] | None = fields
+        if files:
+            body = aiohttp.FormData(fields or {})
+            for name, (filename, content, mime) in files.items():
+                body.add_field(name, content, filename=filename, content_type=mime)
+
+        read = _given(read_timeout, self._read_timeout)
+        connect = _given(connect_timeout, self._connect_timeout)
+        pool = _given(pool_timeout, self._pool_timeout)
+        write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
+        parts = (read, connect, pool, write)
+        timeout = aiohttp.ClientTimeout(
+            total=None if None in parts else sum(p for p in parts if p is not None),
+            # aiohttp's `connect` covers waiting for a free connection and opening it.
+            connect=None if pool is None or connect is None else pool + connect,
+            sock_connect=connect,
+            sock_read=read,
+        )
+        try:
+            async with session.request(method, url, data=body, timeout=timeout) as response:
+                return response.status, await response.read()
+        except TimeoutError as err:  # aiohttp's own timeouts derive from it too
+            raise TimedOut from err
+        except aiohttp.ClientError as err:
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+
+
+def _given(value: ODVInput[float], default: float | None) -> float | None:
+    """A per-call timeout when the caller gave one, else this request's default."""
+    return default if isinstance(value, DefaultValue) else value
