@@ -2,19 +2,26 @@
 
 Three limits apply at once: an overall rate (`NEWSBOT_RATE`, 30 messages/s by default), about
 one message a second to one private chat, and 20 messages a minute to one group or channel.
-The overall rate is a leaky bucket of size one from aiolimiter, which spaces messages evenly
-instead of letting a burst through at the start of every second. The per-chat limits are a
-next-allowed time per chat, which costs nothing for the many chats that are idle.
+The per-chat limits are a next-allowed time per chat, which costs nothing for the many chats
+that are idle.
+
+The overall rate is a schedule of evenly spaced slots, checked against the send times of the
+last `rate` messages. Two simpler designs fall short, measured against a double that counts
+like Telegram: a leaky bucket of size one (aiolimiter's `AsyncLimiter(1, 1/rate)`) loses every
+millisecond by which the event loop wakes late, which costs 3-5% of the rate on a busy machine;
+a bigger bucket keeps that time but lets a burst through on top of a full second's worth, which
+is a 429. Here a late wake-up is made up by the next slot coming sooner, and the window (a
+little longer than a second) is what guarantees the limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-
-from aiolimiter import AsyncLimiter
 
 # A few per cent above Telegram's figures: a message's journey varies by some milliseconds,
 # and two sent exactly one interval apart can arrive a little closer than that.
@@ -23,8 +30,10 @@ GROUP_INTERVAL = 3.1  # 20 messages a minute
 #: Telegram's overall limit for a bot; above it, broadcasts must be sent as paid broadcasts
 #: (`allow_paid_broadcast`), which Telegram allows up to 1,000 a second.
 FREE_RATE = 30.0
-#: The same margin on the overall rate: 30 a second is sent as about 29.
+#: The same margin on the overall rate: never more than 30 messages in any 1.03 s.
 SPACING_MARGIN = 1.03
+#: The most lateness of the event loop the overall schedule makes up with earlier slots.
+_CATCH_UP = 0.02
 #: Chats whose next-allowed time passed this long ago are forgotten, to keep memory flat.
 _FORGET_AFTER = 60.0
 
@@ -37,9 +46,22 @@ def seconds(value: int | float | timedelta) -> float:
 class Pace:
     """When the next message may go, overall and to each chat."""
 
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._limiter = AsyncLimiter(1, SPACING_MARGIN / rate)
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._clock = clock
+        self._sleep = sleep
+        self._interval = 1.0 / rate
+        self._window_count = max(1, math.floor(rate))
+        self._window_span = SPACING_MARGIN * self._window_count / rate
+        self._recent: deque[float] = deque(maxlen=self._window_count)
+        self._next_slot = 0.0
+        self._catch_up = max(self._interval, _CATCH_UP)
+        self._turns = asyncio.Lock()
         self._next_for_chat: dict[int, float] = {}
         self._paused_until = 0.0
         self._last_prune = clock()
@@ -78,8 +100,21 @@ class Pace:
             self._next_for_chat[new_id] = self._next_for_chat.pop(old_id)
 
     async def turn(self) -> None:
-        """Wait for the next overall sending slot (and out any pause of the whole queue)."""
-        pause = self._paused_until - self._clock()
-        if pause > 0:
-            await asyncio.sleep(pause)
-        await self._limiter.acquire()
+        """Wait for the next overall sending slot (and out any pause of the whole queue).
+
+        Callers take turns in the order they asked (the lock is fair), so the sender's
+        workers share the rate without a stampede at each slot.
+        """
+        async with self._turns:
+            while True:
+                now = self._clock()
+                due = max(self._next_slot, self._paused_until)
+                if len(self._recent) == self._window_count:
+                    due = max(due, self._recent[0] + self._window_span)
+                if due <= now:
+                    break
+                await self._sleep(due - now)
+            self._recent.append(now)
+            # Lateness is made up, up to a point: after an idle spell the schedule restarts from
+            # about now rather than letting every missed slot through at once.
+            self._next_slot = max(self._next_slot, now - self._catch_up) + self._interval
