@@ -26,6 +26,7 @@ from bot.delivery import CardStyle, RetryPolicy, Sender
 from bot.images import ImageCache
 from bot.metrics import Metrics, MetricsServer
 from bot.pace import FREE_RATE, Pace
+from bot.postcache import PostCache
 from bot.posts import PostLibrary, Rejection, ScanReport
 from bot.queue import QueueReport, queue_new_posts
 from bot.settings import Settings
@@ -52,7 +53,8 @@ class Newsbot:
         self._token = settings.require_token()
         self._retry = retry
         self._pace = pace
-        self.library = PostLibrary(settings.content_dir)
+        self._post_cache = PostCache(settings.post_cache)
+        self.library = PostLibrary(settings.content_dir, cache=self._post_cache)
         self._stopping = asyncio.Event()
         self._rescan = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -180,6 +182,7 @@ class Newsbot:
             await self._http.aclose()
         if self._store is not None:
             await self._store.close()
+        self._post_cache.close()
         log.info("newsbot stopped")
 
     def rescan(self) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import frontmatter
@@ -32,6 +32,9 @@ from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 from markdownify import markdownify
 
+if TYPE_CHECKING:
+    from bot.postcache import PostCache
+
 POST_SUFFIXES = frozenset({".md", ".markdown", ".html"})
 MAX_FILE_BYTES = 1024 * 1024
 #: A first paragraph no longer than this, on one line, can stand in for a missing title.
@@ -40,6 +43,8 @@ CATEGORY_KEY_LENGTH = 32
 MAX_CATEGORY_NAME = 64
 
 _FILE_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
+#: Whitespace (Unicode's, as `str.isspace` knows it) or a control character (category Cc).
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _markdown = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
 # Block structure only: the inline parse is most of Markdown's cost, and a post needs it for its
 # first few blocks alone (`_Block` does it on first use, as the core's own two rules would).
@@ -146,7 +151,7 @@ def safe_url(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     url = value.strip()
-    if not url or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+    if not url or _SPACE_OR_CONTROL.search(url):
         return None
     try:
         parts = urlsplit(url)
@@ -464,16 +469,20 @@ def parse_post(path: Path, raw: bytes) -> Post:
     )
 
 
-def read_post(path: Path) -> Post:
-    """Read and parse one post file."""
+def read_bytes(path: Path) -> bytes:
+    """A post file's bytes, refusing one too large to be a post before reading it."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise PostError(f"file is larger than {MAX_FILE_BYTES // 1024} KB")
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise PostError(f"cannot read the file: {exc.strerror or exc}") from None
-    return parse_post(path, raw)
+
+
+def read_post(path: Path) -> Post:
+    """Read and parse one post file."""
+    return parse_post(path, read_bytes(path))
 
 
 # --- the library of all posts ------------------------------------------------------------------
@@ -525,11 +534,13 @@ class PostLibrary:
     """All posts of the content folder, indexed newest first, by category and by id.
 
     `scan()` re-reads only files whose size or modification time changed, so rescanning a large
-    archive that did not change costs one directory walk and no parsing.
+    archive that did not change costs one directory walk and no parsing. With a `PostCache`,
+    the first scan after a start parses only the files that changed since the last run.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, cache: PostCache | None = None) -> None:
         self.root = root
+        self._cache = cache
         self._files: dict[str, _CachedFile] = {}
         self._posts: list[Post] = []
         self._by_id: dict[str, Post] = {}
@@ -540,6 +551,8 @@ class PostLibrary:
     def scan(self) -> ScanReport:
         """Bring the index up to date with the folder and report what changed."""
         seen = set(post_files(self.root))
+        first_scan = not self._files
+        keys: list[str] = []
         dirty = False
         for gone in self._files.keys() - seen:
             del self._files[gone]
@@ -552,17 +565,30 @@ class PostLibrary:
             cached = self._files.get(file_path)
             if cached and (cached.size, cached.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                 continue
-            path = Path(file_path)
-            result: Post | Rejection
-            try:
-                result = read_post(path)
-            except PostError as exc:
-                result = Rejection(self._relative(path), str(exc))
+            result = self._read(Path(file_path), keys)
             self._files[file_path] = _CachedFile(stat.st_size, stat.st_mtime_ns, result)
             dirty = True
+        if self._cache is not None:
+            # An empty first scan (a folder not mounted yet, say) forgets nothing.
+            self._cache.save(in_use=keys if first_scan and keys else None)
         if not dirty:
             return ScanReport(rejected=self._rejected)
         return self._rebuild()
+
+    def _read(self, path: Path, keys: list[str]) -> Post | Rejection:
+        """One file as a post (from the cache when its bytes were read before), or why not."""
+        try:
+            raw = read_bytes(path)
+            if self._cache is None:
+                return parse_post(path, raw)
+            key, post = self._cache.recall(path, raw)
+            if post is None:
+                post = parse_post(path, raw)
+                self._cache.keep(key, post)
+            keys.append(key)
+            return post
+        except PostError as exc:
+            return Rejection(self._relative(path), str(exc))
 
     def _relative(self, path: Path) -> Path:
         try:

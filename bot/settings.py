@@ -213,6 +213,11 @@ class Settings(BaseSettings):
         return frozenset(ids)
 
     @property
+    def post_cache(self) -> Path:
+        """The file of posts already read (`bot/postcache.py`), beside the database."""
+        return self.database.with_name(self.database.stem + ".posts-cache.sqlite3")
+
+    @property
     def zone(self) -> ZoneInfo:
         """The display time zone as an object."""
         return ZoneInfo(self.timezone)

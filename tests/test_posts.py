@@ -325,8 +325,8 @@ def test_rescan_parses_only_changed_files(
     assert {p.id for p in report.added} == {"a", "b"}
 
     parsed: list[Path] = []
-    real = posts.read_post
-    monkeypatch.setattr(posts, "read_post", lambda p: parsed.append(p) or real(p))
+    real = posts.parse_post
+    monkeypatch.setattr(posts, "parse_post", lambda p, raw: parsed.append(p) or real(p, raw))
     assert not library.scan().anything_changed
     assert parsed == []
 

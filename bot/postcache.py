@@ -1,0 +1,189 @@
+"""Posts already read, kept between starts, so a restart does not parse the whole archive again.
+
+Reading a post costs far more than loading its file: the Markdown body is parsed for the
+headline, the summary and the lead image, several times the work of the YAML front matter. A
+newsroom's archive hardly changes between two starts of the bot, so each parsed `Post` is kept
+in a small SQLite file beside the database, under a key made of the file's path, its exact
+bytes and the reading rules themselves (this package's `posts.py` and the Markdown parser's
+version). Any change to any of them is a new key, so a stale entry can never be used: it is
+simply never asked for again, and the next full scan forgets it.
+
+The cache is disposable. Deleting the file costs one slower start; a corrupt or unreadable file
+is reported once and the bot reads every post the slow way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bot import posts
+from bot.posts import Category, Post, Run
+
+log = logging.getLogger(__name__)
+
+
+def _rules() -> bytes:
+    """What decides how a file becomes a `Post`: the reading code and its parsers' versions."""
+    source = Path(posts.__file__).read_bytes()
+    versions = ",".join(
+        metadata.version(name) for name in ("markdown-it-py", "python-frontmatter", "PyYAML")
+    )
+    return hashlib.sha256(source + versions.encode()).digest()
+
+
+_RULES = _rules()
+
+
+def cache_key(path: Path, raw: bytes) -> str:
+    """The key of one file's reading: its path, its bytes, and the reading rules."""
+    digest = hashlib.sha256(_RULES)
+    digest.update(str(path).encode("utf-8", "surrogateescape"))
+    digest.update(b"\0")
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+def dump_post(post: Post) -> str:
+    """A post as JSON, without its path (the key already stands for it)."""
+    return json.dumps(
+        [
+            post.id,
+            post.title,
+            [[r.text, r.bold, r.italic, r.strike, r.code, r.href] for r in post.summary],
+            post.date.isoformat(),
+            [[c.name, c.key] for c in post.categories],
+            post.url,
+            post.image,
+            post.language,
+            post.published,
+            post.retracted,
+            post.breaking,
+            post.photo_id,
+            post.digest,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def load_post(path: Path, text: str) -> Post:
+    """The `Post` that `dump_post` wrote, at `path`."""
+    fields: list[Any] = json.loads(text)
+    (post_id, title, summary, moment, categories, url, image, language) = fields[:8]
+    published, retracted, breaking, photo_id, digest = fields[8:]
+    return Post(
+        id=post_id,
+        path=path,
+        title=title,
+        summary=tuple(Run(*run) for run in summary),
+        date=datetime.fromisoformat(moment),
+        categories=tuple(Category(*category) for category in categories),
+        url=url,
+        image=image,
+        language=language,
+        published=published,
+        retracted=retracted,
+        breaking=breaking,
+        photo_id=photo_id,
+        digest=digest,
+    )
+
+
+class PostCache:
+    """Parsed posts by `cache_key`, in an SQLite file of their own.
+
+    Used from the thread that scans the content folder, one scan at a time. Everything found
+    in the file is read once, at the first scan; new readings are written in one transaction
+    at the end of each scan (`save`).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._known: dict[str, str] | None = None
+        self._new: dict[str, str] = {}
+        self._broken = False
+
+    def _open(self) -> sqlite3.Connection | None:
+        if self._connection is None and not self._broken:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(self.path, check_same_thread=False)
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS posts (key TEXT PRIMARY KEY, post TEXT NOT NULL)"
+                )
+                self._connection = connection
+            except sqlite3.Error as exc:
+                self._give_up(exc)
+        return self._connection
+
+    def _give_up(self, exc: Exception) -> None:
+        log.warning("post cache unusable, reading every post in full path=%s error=%s",
+                    self.path, exc)  # fmt: skip
+        self._broken = True
+        self._known = {}
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def recall(self, path: Path, raw: bytes) -> tuple[str, Post | None]:
+        """This file's key, and the post read from the same path and bytes before, if any."""
+        key = cache_key(path, raw)
+        if self._known is None:
+            self._known = {}
+            connection = self._open()
+            if connection is not None:
+                try:
+                    self._known = dict(connection.execute("SELECT key, post FROM posts"))
+                except sqlite3.Error as exc:
+                    self._give_up(exc)
+        text = self._known.get(key)
+        if text is None:
+            return key, None
+        try:
+            return key, load_post(path, text)
+        except (ValueError, TypeError, KeyError):
+            return key, None  # unreadable entry: read the file again
+
+    def keep(self, key: str, post: Post) -> None:
+        """Remember a post just read; written at the next `save`."""
+        self._new[key] = dump_post(post)
+
+    def save(self, in_use: Iterable[str] | None = None) -> None:
+        """Write what was read since the last save; with `in_use` (every key of a full scan),
+        also forget every entry not among them."""
+        if not self._new and in_use is None:
+            return
+        connection = self._open()
+        if connection is None:
+            self._new.clear()
+            return
+        try:
+            with connection:
+                if self._new:
+                    connection.executemany(
+                        "INSERT OR REPLACE INTO posts (key, post) VALUES (?, ?)",
+                        self._new.items(),
+                    )
+                if in_use is not None:
+                    keep = set(in_use)
+                    stale = [(key,) for key in (self._known or {}) if key not in keep]
+                    connection.executemany("DELETE FROM posts WHERE key = ?", stale)
+                    self._known = {}  # the first scan is over; later ones ask only for new files
+        except sqlite3.Error as exc:
+            self._give_up(exc)
+        self._new.clear()
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
