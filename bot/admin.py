@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.calls import reply
 from bot.delivery import Sender
 from bot.i18n import Texts, texts_for
 from bot.newsroom import (
@@ -123,10 +124,10 @@ class Editors:
         texts = texts_for(user.language_code)
         if not self._editor(user):
             log.warning("admin refused user=%s command=%s", user.id, _command(message))
-            await message.reply_text(texts("admin.refused"))
+            await reply(message, texts("admin.refused"))
             return None
         if message.chat.type != ChatType.PRIVATE:
-            await message.reply_text(texts("admin.private_only"))
+            await reply(message, texts("admin.private_only"))
             return None
         return message, user, texts
 
@@ -150,7 +151,7 @@ class Editors:
             path, text = breaking_post(draft, self._settings.content_dir, datetime.now(UTC))
             post = preview_post(path, text)
         except EditorError as exc:
-            await message.reply_text(texts("admin.breaking_usage", problem=str(exc)))
+            await reply(message, texts("admin.breaking_usage", problem=str(exc)))
             return
         count = await self._store.push_audience(post.id, None)
         request = Request("breaking", user.id, post, time.time(), file_text=text)
@@ -196,11 +197,11 @@ class Editors:
         if len(args) > 1 and args[1].lower() != "all":
             category = args[1].lower()
             if category not in self._library.categories:
-                await message.reply_text(texts("admin.unknown_category", category=args[1]))
+                await reply(message, texts("admin.unknown_category", category=args[1]))
                 return
         count = await self._store.push_audience(post.id, category)
         if not count:
-            await message.reply_text(texts("admin.nobody", post=post.id))
+            await reply(message, texts("admin.nobody", post=post.id))
             return
         request = Request("push", user.id, post, time.time(), category=category)
         prompt = texts("admin.confirm_push", post=post.id, count=count)
@@ -230,7 +231,7 @@ class Editors:
             await self._sender.send_post(message.chat_id, request.post, bot=message.get_bot())
         except TelegramError as exc:
             log.warning("admin preview failed post=%s error=%s", request.post.id, exc)
-            await message.reply_text(texts("admin.preview_failed", problem=str(exc)))
+            await reply(message, texts("admin.preview_failed", problem=str(exc)))
             return
         await self._ask(message, texts, request, prompt)
 
@@ -256,7 +257,7 @@ class Editors:
                 ]
             ]
         )
-        await message.reply_text(prompt, reply_markup=keyboard)
+        await reply(message, prompt, reply_markup=keyboard)
 
     async def button(self, update: Update, _: Context) -> None:
         """ "Send" or "Cancel": checked again here, since anyone could press a forwarded button."""
@@ -338,7 +339,7 @@ class Editors:
         lines.append(texts("admin.stats_queue", count=figures.queue_depth))
         for post_id, chat_id, error in figures.last_errors:
             lines.append(texts("admin.stats_error", post=post_id, chat=chat_id, error=error[:200]))
-        await message.reply_text("\n".join(lines))
+        await reply(message, "\n".join(lines))
 
     async def reload(self, update: Update, _: Context) -> None:
         """Rescan the content folder now and say what changed."""
@@ -359,7 +360,7 @@ class Editors:
             )
         ]
         lines += [f"{r.path}: {r.reason}" for r in scan.rejected[:10]]
-        await message.reply_text("\n".join(lines))
+        await reply(message, "\n".join(lines))
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -367,14 +368,14 @@ class Editors:
         self, message: Message, texts: Texts, args: list[str], usage: str
     ) -> Post | None:
         if not args:
-            await message.reply_text(texts(usage))
+            await reply(message, texts(usage))
             return None
         post = self._library.get(args[0])
         if post is None:
-            await message.reply_text(texts("admin.unknown_post", post=args[0]))
+            await reply(message, texts("admin.unknown_post", post=args[0]))
             return None
         if not post.is_live(datetime.now(UTC)):
-            await message.reply_text(texts("admin.not_live", post=post.id))
+            await reply(message, texts("admin.not_live", post=post.id))
             return None
         return post
 

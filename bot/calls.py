@@ -1,10 +1,13 @@
-"""Rendered parameters (plain Bot API JSON) as the objects python-telegram-bot's methods take."""
+"""newsbot's messages as python-telegram-bot calls: rendered parameters (plain Bot API JSON) as
+the objects PTB's methods take, and plain-text answers cut to Telegram's length limit."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+
+from bot.render import split_text
 
 
 def keyboard(params: dict[str, Any], bot: Bot) -> InlineKeyboardMarkup | None:
@@ -17,3 +20,16 @@ def link_preview(params: dict[str, Any]) -> LinkPreviewOptions | None:
     """The message's link preview options, if it has them."""
     options = params.get("link_preview_options")
     return LinkPreviewOptions(**options) if options else None
+
+
+async def reply(message: Message, text: str, **kwargs: Any) -> Message:
+    """Answer a message with plain text, in as many messages as Telegram's length limit needs.
+
+    Most answers are short, but some list what the newsroom has (every category's command,
+    every channel, every figure of /stats) and grow with it. Pieces are cut at line breaks where
+    possible; a keyboard or other option goes with the last piece, below the whole text.
+    """
+    *first, last = split_text(text)
+    for piece in first:
+        await message.reply_text(piece)
+    return await message.reply_text(last, **kwargs)

@@ -20,6 +20,7 @@ who may do what live here, because they are about Telegram chats:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -53,6 +54,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.calls import reply
 from bot.delivery import Sender
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts, catalogue, texts_for
 from bot.pace import seconds
@@ -278,6 +280,28 @@ class Readers:
             _MESSAGES & filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL
         )
         app.add_handler(Fallback(app, private_words, self.chatter))
+        app.add_error_handler(self._failed)
+
+    async def _failed(self, update: object, context: Context) -> None:
+        """A handler raised: log it with the update, and tell a reader in a private chat.
+
+        Without this, PTB logs the exception under its own name and the reader, who sent a
+        command, hears nothing at all.
+        """
+        error = context.error
+        chat = update.effective_chat if isinstance(update, Update) else None
+        log.error(
+            "handling an update failed update=%s chat=%s error=%s",
+            update.update_id if isinstance(update, Update) else None,
+            chat.id if chat is not None else None,
+            f"{type(error).__name__}: {error}",
+            exc_info=error,
+        )
+        if not isinstance(update, Update) or chat is None or chat.type != ChatType.PRIVATE:
+            return
+        texts = _where(update)[2]
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(chat.id, texts("error.failed"))
 
     # --- the gate every command passes ----------------------------------------------------------
 
@@ -305,7 +329,7 @@ class Readers:
                 if query is not None:
                     await query.answer(notice)
                 elif message is not None:
-                    await message.reply_text(notice)
+                    await reply(message, notice)
             except TelegramError as exc:
                 log.info("throttle notice not sent user=%s error=%s", user.id, exc)
         raise ApplicationHandlerStop
@@ -345,7 +369,7 @@ class Readers:
         if chat is None or message is None:
             return
         if not await self._may_change(update, context):
-            await message.reply_text(texts("group.admins_only"))
+            await reply(message, texts("group.admins_only"))
             return
         categories = self._library.categories
         choice = deep_link_categories(context.args or [], categories)
@@ -362,7 +386,7 @@ class Readers:
             lines.append(self._unknown_categories(texts, choice))
         lines.append(texts(f"start.{joined}", categories=self._describe(texts, wanted)))
         lines.append(texts("start.how"))
-        await message.reply_text("\n\n".join(lines))
+        await reply(message, "\n\n".join(lines))
         await self._welcome(chat.id, before, wanted)
         if chat.type == ChatType.PRIVATE and self._is_bot_admin(update):
             await self._publish_admin_menu(context.bot, chat.id)
@@ -373,11 +397,11 @@ class Readers:
         if chat is None or message is None:
             return
         if not await self._may_change(update, context):
-            await message.reply_text(texts("group.admins_only"))
+            await reply(message, texts("group.admins_only"))
             return
         was_active = await self._store.unsubscribe_all(chat.id)
         log.info("chat unsubscribed chat=%s", chat.id)
-        await message.reply_text(texts("stop.done" if was_active else "stop.not_subscribed"))
+        await reply(message, texts("stop.done" if was_active else "stop.not_subscribed"))
 
     async def show_help(self, update: Update, _: Context) -> None:
         """What the bot does, its commands, and the categories there are."""
@@ -392,7 +416,7 @@ class Readers:
             parts.append(texts("help.groups"))
         elif self._is_bot_admin(update):
             parts.append(texts("help.admin"))
-        await message.reply_text("\n\n".join(parts))
+        await reply(message, "\n\n".join(parts))
 
     async def latest(self, update: Update, context: Context) -> None:
         """The newest posts, as cards: `/latest`, `/latest 3`, `/latest world 3`."""
@@ -402,9 +426,7 @@ class Readers:
         categories = self._library.categories
         request = latest_request(context.args or [], categories)
         if request.unknown:
-            await message.reply_text(
-                self._unknown_categories(texts, Choice(unknown=request.unknown))
-            )
+            await reply(message, self._unknown_categories(texts, Choice(unknown=request.unknown)))
             return
         await self._send_latest(context.bot, chat.id, message, texts, request)
 
@@ -421,21 +443,21 @@ class Readers:
         if name in categories:
             request = latest_request(command.words, categories, category=name)
             if request.unknown:
-                await message.reply_text(
-                    self._unknown_categories(texts, Choice(unknown=request.unknown))
+                await reply(
+                    message, self._unknown_categories(texts, Choice(unknown=request.unknown))
                 )
                 return
             await self._send_latest(context.bot, chat.id, message, texts, request)
             return
         if chat.type != ChatType.PRIVATE and not command.addressed:
             return  # in a group, an unknown command not addressed to us may be another bot's
-        await message.reply_text(texts("unknown.command", command=name))
+        await reply(message, texts("unknown.command", command=name))
 
     async def chatter(self, update: Update, _: Context) -> None:
         """Anything but a command in a private chat: say what the bot understands."""
         message, texts = update.message, _where(update)[2]
         if message is not None:
-            await message.reply_text(texts("unknown.text"))
+            await reply(message, texts("unknown.text"))
 
     async def categories(self, update: Update, _: Context) -> None:
         """The categories keyboard: one toggle per category, plus "All" and "None"."""
@@ -454,23 +476,21 @@ class Readers:
             await self._channel(update, context, channel, words[1:], subscribe=True)
             return
         if not await self._may_change(update, context):
-            await message.reply_text(texts("group.admins_only"))
+            await reply(message, texts("group.admins_only"))
             return
         if not words:
             await self._show_keyboard(chat.id, message, texts)
             return
         choice = choose_categories(words, self._library.categories)
         if choice.unknown:
-            await message.reply_text(self._unknown_categories(texts, choice))
+            await reply(message, self._unknown_categories(texts, choice))
             return
         before = await self._store.chat(chat.id)
         current = before.categories if before is not None else frozenset()
         wanted = with_categories(current, choice.keys)
         await self._store.set_subscriptions(chat.id, chat.type, chat_title(update), wanted)
         log.info("chat subscriptions chat=%s categories=%s", chat.id, sorted(wanted))
-        await message.reply_text(
-            texts("subscriptions.now", categories=self._describe(texts, wanted))
-        )
+        await reply(message, texts("subscriptions.now", categories=self._describe(texts, wanted)))
         await self._welcome(chat.id, before, wanted)
 
     async def unsubscribe(self, update: Update, context: Context) -> None:
@@ -483,7 +503,7 @@ class Readers:
             await self._channel(update, context, channel, words[1:], subscribe=False)
             return
         if not await self._may_change(update, context):
-            await message.reply_text(texts("group.admins_only"))
+            await reply(message, texts("group.admins_only"))
             return
         if not words:
             await self._show_keyboard(chat.id, message, texts)
@@ -491,18 +511,16 @@ class Readers:
         categories = self._library.categories
         choice = choose_categories(words, categories)
         if choice.unknown:
-            await message.reply_text(self._unknown_categories(texts, choice))
+            await reply(message, self._unknown_categories(texts, choice))
             return
         before = await self._store.chat(chat.id)
         if before is None or not before.active:
-            await message.reply_text(texts("stop.not_subscribed"))
+            await reply(message, texts("stop.not_subscribed"))
             return
         wanted = without_categories(before.categories, choice.keys, categories)
         await self._store.set_subscriptions(chat.id, chat.type, chat_title(update), wanted)
         log.info("chat subscriptions chat=%s categories=%s", chat.id, sorted(wanted))
-        await message.reply_text(
-            texts("subscriptions.now", categories=self._describe(texts, wanted))
-        )
+        await reply(message, texts("subscriptions.now", categories=self._describe(texts, wanted)))
 
     async def language(self, update: Update, context: Context) -> None:
         """Show or choose the article languages this chat receives: `/language en th`."""
@@ -516,27 +534,28 @@ class Readers:
                 {lang for post in self._library.posts if (lang := primary_language(post.language))}
             )
             current = before.languages if before is not None else None
-            await message.reply_text(
+            await reply(
+                message,
                 texts(
                     "language.current",
                     languages=_languages(texts, current),
                     available=", ".join(available) or "–",
-                )
+                ),
             )
             return
         if not await self._may_change(update, context):
-            await message.reply_text(texts("group.admins_only"))
+            await reply(message, texts("group.admins_only"))
             return
         if choice.invalid:
-            await message.reply_text(texts("language.invalid", codes=", ".join(choice.invalid)))
+            await reply(message, texts("language.invalid", codes=", ".join(choice.invalid)))
             return
         if before is None:
-            await message.reply_text(texts("language.not_subscribed"))
+            await reply(message, texts("language.not_subscribed"))
             return
         await self._store.set_languages(chat.id, choice.languages)
         log.info("chat languages chat=%s languages=%s", chat.id, choice.languages)
         chosen = _languages(texts, choice.languages)
-        await message.reply_text(texts("language.set", languages=chosen))
+        await reply(message, texts("language.set", languages=chosen))
 
     # --- the categories keyboard ----------------------------------------------------------------
 
@@ -553,12 +572,12 @@ class Readers:
 
     async def _show_keyboard(self, chat_id: int, message: Message, texts: Texts) -> None:
         if not self._library.categories:
-            await message.reply_text(texts("categories.none_yet"))
+            await reply(message, texts("categories.none_yet"))
             return
         chat = await self._store.chat(chat_id)
         subscribed = chat.categories if chat is not None else frozenset()
-        await message.reply_text(
-            texts("categories.prompt"), reply_markup=self._keyboard(texts, subscribed)
+        await reply(
+            message, texts("categories.prompt"), reply_markup=self._keyboard(texts, subscribed)
         )
 
     async def button(self, update: Update, context: Context) -> None:
@@ -601,11 +620,11 @@ class Readers:
         if chat is None or message is None:
             return
         if not self._is_bot_admin(update) or chat.type != ChatType.PRIVATE:
-            await message.reply_text(texts("channel.admins_only"))
+            await reply(message, texts("channel.admins_only"))
             return
         found = await self._store.chats_of_type(ChatType.CHANNEL)
         if not found:
-            await message.reply_text(texts("channel.none"))
+            await reply(message, texts("channel.none"))
             return
         lines = [
             texts(
@@ -615,7 +634,7 @@ class Readers:
             )
             for c in found
         ]
-        await message.reply_text(texts("channel.list", channels="\n".join(lines)))
+        await reply(message, texts("channel.list", channels="\n".join(lines)))
 
     async def _channel(
         self,
@@ -631,15 +650,15 @@ class Readers:
         if chat is None or message is None:
             return
         if not self._is_bot_admin(update):
-            await message.reply_text(texts("channel.admins_only"))
+            await reply(message, texts("channel.admins_only"))
             return
         if chat.type != ChatType.PRIVATE:
-            await message.reply_text(texts("channel.private_only"))
+            await reply(message, texts("channel.private_only"))
             return
         categories = self._library.categories
         choice = choose_categories(words, categories)
         if choice.unknown:
-            await message.reply_text(self._unknown_categories(texts, choice))
+            await reply(message, self._unknown_categories(texts, choice))
             return
         channel = await self._reach_channel(context.bot, reference, message, texts, post=subscribe)
         if channel is None:
@@ -652,23 +671,25 @@ class Readers:
             wanted = with_categories(kept, choice.keys) if choice.keys else kept or frozenset({ALL})
             await self._store.set_subscriptions(channel.id, channel.type, channel.title, wanted)
             log.info("channel subscribed chat=%s categories=%s", channel.id, sorted(wanted))
-            await message.reply_text(
-                texts("channel.subscribed", channel=name, categories=self._describe(texts, wanted))
+            await reply(
+                message,
+                texts("channel.subscribed", channel=name, categories=self._describe(texts, wanted)),
             )
             await self._welcome(channel.id, before, wanted)
             return
         if before is None or not before.active:
-            await message.reply_text(texts("channel.not_subscribed", channel=name))
+            await reply(message, texts("channel.not_subscribed", channel=name))
             return
         if not choice.keys:
             await self._store.unsubscribe_all(channel.id)
             log.info("channel unsubscribed chat=%s", channel.id)
-            await message.reply_text(texts("channel.unsubscribed", channel=name))
+            await reply(message, texts("channel.unsubscribed", channel=name))
             return
         wanted = without_categories(before.categories, choice.keys, categories)
         await self._store.set_subscriptions(channel.id, channel.type, channel.title, wanted)
-        await message.reply_text(
-            texts("channel.subscribed", channel=name, categories=self._describe(texts, wanted))
+        await reply(
+            message,
+            texts("channel.subscribed", channel=name, categories=self._describe(texts, wanted)),
         )
 
     async def _reach_channel(
@@ -680,10 +701,10 @@ class Readers:
             channel = await bot.get_chat(reference)
         except (BadRequest, Forbidden) as exc:
             log.info("channel not reachable channel=%s error=%s", reference, exc)
-            await message.reply_text(texts("channel.not_found", channel=shown))
+            await reply(message, texts("channel.not_found", channel=shown))
             return None
         if channel.type != ChatType.CHANNEL:
-            await message.reply_text(texts("channel.not_channel", channel=shown))
+            await reply(message, texts("channel.not_channel", channel=shown))
             return None
         if not post:
             return channel
@@ -697,7 +718,7 @@ class Readers:
         if allowed and getattr(member, "can_post_messages", None) is False:
             allowed = False
         if not allowed:
-            await message.reply_text(texts("channel.cannot_post", channel=shown))
+            await reply(message, texts("channel.cannot_post", channel=shown))
             return None
         return channel
 
@@ -722,12 +743,12 @@ class Readers:
         if not posts:
             category = self._library.categories.get(request.category or "")
             if category is None:
-                await message.reply_text(texts("latest.none"))
+                await reply(message, texts("latest.none"))
             else:
-                await message.reply_text(texts("latest.none_in", category=category.name))
+                await reply(message, texts("latest.none_in", category=category.name))
             return
         if not await self._send_cards(bot, chat_id, posts):
-            await message.reply_text(texts("latest.failed"))
+            await reply(message, texts("latest.failed"))
 
     async def _send_cards(self, bot: TelegramBot, chat_id: int, posts: Sequence[Post]) -> bool:
         """Send cards now on the replying bot; False when Telegram would not take them."""

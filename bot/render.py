@@ -94,6 +94,35 @@ def _safe_cut(text: str, index: int) -> int:
     return index
 
 
+def _prefix(text: str, limit: int) -> str:
+    """The longest start of `text` of at most `limit` UTF-16 code units."""
+    head = text[:limit]
+    while (excess := utf16_len(head) - limit) > 0:
+        head = head[: len(head) - max(1, excess // 2)]
+    return head
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Plain text as pieces of at most `limit` UTF-16 code units, for separate messages.
+
+    Each cut is at the last line break of a piece, else at its last space, else (one very long
+    word) where the limit falls, never inside a character or before its combining marks.
+    """
+    pieces: list[str] = []
+    rest = text
+    while utf16_len(rest) > limit:
+        head = _prefix(rest, limit)
+        cut = head.rfind("\n")
+        if cut <= 0:
+            cut = head.rfind(" ")
+        if cut <= 0:
+            cut = _safe_cut(rest, len(head)) or len(head)
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    pieces.append(rest)
+    return [piece for piece in pieces if piece] or [text]
+
+
 def shorten(runs: tuple[Run, ...], budget: int) -> tuple[Run, ...]:
     """The runs cut to at most `budget` UTF-16 units, at a word boundary, ending in "…".
 

@@ -476,6 +476,33 @@ async def test_help_unknown_commands_and_chatter(
     await reply(double, 33, "I answer commands")
 
 
+async def test_help_for_a_newsroom_of_many_categories_comes_in_several_messages(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    names = [f"Region {n:03d} {'x' * 30}" for n in range(150)]
+    bot = await start_bot()
+    write_post("many.md", title="Everywhere", categories=[f'"{n}"' for n in names], date=ago(5))
+    bot.rescan()
+    await double.wait_for(lambda: len(bot.library.categories) == 150)
+    double.send_command(33, "/help")
+    await reply(double, 33, "/region_149")
+    texts = double.texts_to(33)
+    assert len(texts) > 1 and all(len(t) <= 4096 for t in texts)
+    assert all(f"/region_{n:03d}" in "".join(texts) for n in range(150))
+
+
+async def test_a_failing_answer_is_logged_and_the_reader_hears_about_it(
+    double: TelegramDouble, start_bot: StartBot, caplog: Any
+) -> None:
+    await start_bot()
+    double.fail_next(
+        "sendMessage", status=400, description="Bad Request: something odd", chat_id=33
+    )
+    double.send_command(33, "/help")
+    await reply(double, 33, "something went wrong")
+    assert "handling an update failed" in caplog.text and "Something odd" in caplog.text
+
+
 async def test_handlers_added_later_keep_their_commands_and_messages(
     double: TelegramDouble, start_bot: StartBot
 ) -> None:

@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.posts import Category, Post, Run, read_post
-from bot.render import CAPTION_LIMIT, ELLIPSIS, TEXT_LIMIT, render, shorten, utf16_len
+from bot.render import (
+    CAPTION_LIMIT,
+    ELLIPSIS,
+    TEXT_LIMIT,
+    render,
+    shorten,
+    split_text,
+    utf16_len,
+)
 from tests.helpers import SEED
 from tests.telegram_double import html_to_text
 
@@ -195,3 +203,30 @@ def test_shorten_keeps_a_prefix_within_budget(runs: tuple[Run, ...], budget: int
     if shortened != runs and shortened:
         assert text.endswith(ELLIPSIS)
         assert plain.startswith(text[: -len(ELLIPSIS)])
+
+
+# --- plain answers longer than one message ---------------------------------------------------
+
+answer_text = st.lists(
+    st.sampled_from(["/world", "ผู้คน", "🇹🇭", "e\u0301", "a", " ", "\n", "\n\n", "x" * 300]),
+    max_size=400,
+).map("".join)
+
+
+@settings(max_examples=150)
+@given(text=answer_text, limit=st.sampled_from([8, 50, TEXT_LIMIT]))
+def test_long_answers_are_cut_into_messages_telegram_accepts(text: str, limit: int) -> None:
+    pieces = split_text(text, limit)
+    assert pieces and all(utf16_len(piece) <= limit for piece in pieces)
+    # Nothing is lost but the whitespace at the cuts, and no character loses its accent.
+    assert "".join("".join(pieces).split()) == "".join(text.split())
+    assert not any(piece[:1] == "\u0301" for piece in pieces)
+    if utf16_len(text) > limit:
+        assert all(piece.strip() for piece in pieces)
+
+
+def test_long_answers_are_cut_at_line_breaks() -> None:
+    lines = [f"/category_{n}" for n in range(800)]
+    pieces = split_text("\n".join(lines))
+    assert len(pieces) > 1
+    assert [line for piece in pieces for line in piece.split("\n")] == lines
