@@ -231,6 +231,8 @@ class Newsbot:
             # The watcher may end by design (no file events here); the others never should.
             if task.done() and task.get_name() != "newsbot-watcher":
                 return f"{task.get_name()} has stopped"
+        if (trouble := self.sender.trouble()) is not None:
+            return trouble
         await self.store.schema_version()
         return None
 

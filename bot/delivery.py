@@ -70,6 +70,8 @@ PHOTO_ERRORS = (
     "image_process_failed",
     "file is too big",
 )
+#: Outcomes the database has refused for this long make `/healthz` report the sender unwell.
+UNWRITTEN_ALARM_SECONDS = 30.0
 #: Longest the outcome writer waits, while messages are in flight, to gather the next batch.
 OUTCOME_GATHER_SECONDS = 0.02
 #: Telegram's words for a chat that is gone for good.
@@ -153,6 +155,8 @@ class Sender:
         self._outcomes_ready = asyncio.Event()
         self._drained = asyncio.Event()
         self._writing = 0
+        self._writer: asyncio.Task[None] | None = None
+        self._unwritten_since: float | None = None
         self._cards: dict[tuple[str, str, bool, str | None], Message] = {}
         self.sent = 0
         self.failed = 0
@@ -166,6 +170,7 @@ class Sender:
     async def run(self) -> None:
         """Send until `stop()`; the outcome writer runs alongside."""
         writer = asyncio.create_task(self._write_outcomes(), name="newsbot-outcomes")
+        self._writer = writer
         try:
             while not self._stopping.is_set():
                 self._wake.clear()
@@ -178,6 +183,20 @@ class Sender:
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
             await self._flush()
+
+    def trouble(self) -> str | None:
+        """Why the sender cannot be trusted right now, for `/healthz`; None when it can.
+
+        Messages go out only while their outcomes are written down: a writer that died, or a
+        database that has refused outcomes for a while, means a restart would send them again.
+        """
+        writer = self._writer
+        if writer is not None and writer.done() and not self._stopping.is_set():
+            return "the outcome writer has stopped"
+        since = self._unwritten_since
+        if since is not None and time.monotonic() - since > UNWRITTEN_ALARM_SECONDS:
+            return f"outcomes unwritten for {time.monotonic() - since:.0f} s"
+        return None
 
     async def stop(self) -> None:
         """Stop taking deliveries; `run()` then finishes what is in flight and returns."""
@@ -615,9 +634,12 @@ class Sender:
                 # The database refused (disk full, locked): keep the outcomes and try again;
                 # until then the deliveries stay marked busy, so nothing is sent twice.
                 log.exception("could not record outcomes; retrying")
+                if self._unwritten_since is None:
+                    self._unwritten_since = time.monotonic()
                 await asyncio.sleep(1.0)
                 self._outcomes_ready.set()
                 continue
+            self._unwritten_since = None
             if self._in_flight:
                 # More outcomes are on their way: gather them, but write at once when the last
                 # message in flight is answered. Without this most transactions carried one or

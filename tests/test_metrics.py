@@ -9,11 +9,13 @@ import socket
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot import delivery
 from bot.metrics import FAILURE_REASONS, Metrics, MetricsServer
 from tests.conftest import StartBot
 from tests.helpers import WritePost
@@ -167,3 +169,31 @@ async def test_a_port_in_use_fails_the_start_and_says_which() -> None:
         server = MetricsServer(Metrics(), refresh=fine, health=fine)
         with pytest.raises(OSError, match=f"cannot serve metrics on 127.0.0.1:{port}"):
             server.start("127.0.0.1", port)
+
+
+async def test_health_fails_while_outcomes_cannot_be_written_and_recovers(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(delivery, "UNWRITTEN_ALARM_SECONDS", 0.2)
+    bot = await start_bot()
+    await bot.store.subscribe(1, "private", None)
+    url = f"http://127.0.0.1:{bot.metrics_port}/healthz"
+    double.delay_next("sendMessage", 0.5)
+    write_post("a.md", title="Unrecorded story", date=RECENT)
+    await double.wait_for(lambda: len(double.calls("sendMessage")) == 1)
+    # While Telegram answers, the database turns read-only under the bot, as a full disk or a
+    # failing mount would make it.
+    await bot.store._db.execute("PRAGMA query_only = ON")
+    async with httpx.AsyncClient(timeout=5) as client:
+        for _ in range(100):
+            health = await client.get(url)
+            if health.status_code != 200:
+                break
+            await asyncio.sleep(0.05)
+        assert health.status_code == 503 and "outcomes unwritten" in health.text
+
+        await bot.store._db.execute("PRAGMA query_only = OFF")
+        await double.wait_for(lambda: bot.sender.pending_outcomes == 0, timeout=5)
+        assert (await client.get(url)).status_code == 200
+    assert await bot.store.delivery_counts() == {"sent": 1}
+    assert len(double.messages_to(1)) == 1  # kept, not sent again
