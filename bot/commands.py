@@ -74,7 +74,6 @@ from bot.subscriptions import (
     latest_request,
     newest,
     pressed,
-    primary_language,
     with_categories,
     without_categories,
 )
@@ -530,9 +529,7 @@ class Readers:
         choice = choose_languages(context.args or [])
         before = await self._store.chat(chat.id)
         if not choice.invalid and choice.languages == frozenset():
-            available = sorted(
-                {lang for post in self._library.posts if (lang := primary_language(post.language))}
-            )
+            available = self._library.languages
             current = before.languages if before is not None else None
             await reply(
                 message,
@@ -733,12 +730,13 @@ class Readers:
         request: LatestRequest,
     ) -> None:
         chat = await self._store.chat(chat_id)
+        languages = chat.languages if chat is not None else None
         posts = newest(
-            self._library.posts,
+            self._library.candidates(category=request.category, languages=languages),
             datetime.now(UTC),
             count=request.count,
             category=request.category,
-            languages=chat.languages if chat is not None else None,
+            languages=languages,
         )
         if not posts:
             category = self._library.categories.get(request.category or "")

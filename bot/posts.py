@@ -13,6 +13,7 @@ other posts from loading.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import os
 import re
 import unicodedata
@@ -43,6 +44,8 @@ CATEGORY_KEY_LENGTH = 32
 MAX_CATEGORY_NAME = 64
 
 _FILE_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
+#: A language code as readers and posts write it: "en", "th", "en-US", "zh_Hant".
+LANGUAGE_CODE = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*")
 #: Whitespace (Unicode's, as `str.isspace` knows it) or a control character (category Cc).
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _markdown = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
@@ -174,6 +177,14 @@ def category_key(name: str) -> str:
     if not key:
         key = "c_" + hashlib.sha1(name.encode()).hexdigest()[:8]  # noqa: S324 - not security
     return key
+
+
+def primary_language(code: str | None) -> str | None:
+    """The language part of a code, lower-cased: "en-US" -> "en"; None when there is none."""
+    if not code:
+        return None
+    match = LANGUAGE_CODE.fullmatch(code.strip().lower())
+    return match.group(1) if match else code.strip().lower() or None
 
 
 def _normalise(text: str) -> str:
@@ -545,6 +556,7 @@ class PostLibrary:
         self._posts: list[Post] = []
         self._by_id: dict[str, Post] = {}
         self._by_category: dict[str, list[Post]] = {}
+        self._by_language: dict[str | None, list[Post]] = {}
         self._categories: dict[str, Category] = {}
         self._rejected: tuple[Rejection, ...] = ()
 
@@ -612,12 +624,15 @@ class PostLibrary:
                 by_id[result.id] = result
         posts = sorted(by_id.values(), key=lambda p: (p.date, p.id), reverse=True)
         by_category: dict[str, list[Post]] = {}
+        by_language: dict[str | None, list[Post]] = {}
         categories: dict[str, Category] = {}
         for post in posts:
             for category in post.categories:
                 by_category.setdefault(category.key, []).append(post)
                 categories.setdefault(category.key, category)
+            by_language.setdefault(primary_language(post.language), []).append(post)
         self._posts, self._by_id, self._by_category = posts, by_id, by_category
+        self._by_language = by_language
         self._categories = dict(sorted(categories.items()))
         self._rejected = tuple(rejected)
         return ScanReport(
@@ -638,6 +653,25 @@ class PostLibrary:
     def categories(self) -> dict[str, Category]:
         """Categories by key, in key order."""
         return self._categories
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages posts are written in (primary codes, sorted)."""
+        return sorted(language for language in self._by_language if language is not None)
+
+    def candidates(
+        self, *, category: str | None = None, languages: frozenset[str] | None = None
+    ) -> Iterable[Post]:
+        """Posts newest first, among them every post of `category` that a reader of `languages`
+        receives (posts without a language reach everyone), and as few others as the indexes
+        allow, so that finding a reader's newest few never walks the whole archive."""
+        by_category = self._posts if category is None else self._by_category.get(category, [])
+        if languages is None:
+            return by_category
+        lists = [self._by_language.get(code, []) for code in (*sorted(languages), None)]
+        if sum(map(len, lists)) >= len(by_category):
+            return by_category
+        return heapq.merge(*lists, key=lambda post: (post.date, post.id), reverse=True)
 
     @property
     def rejected(self) -> tuple[Rejection, ...]:

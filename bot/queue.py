@@ -13,9 +13,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.posts import Post, PostLibrary
+from bot.posts import Post, PostLibrary, primary_language
 from bot.store import DELETE_WINDOW_SECONDS, NewPost, Store
-from bot.subscriptions import primary_language
 
 log = logging.getLogger(__name__)
 

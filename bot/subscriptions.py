@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.posts import Category, Post, category_key
+from bot.posts import LANGUAGE_CODE, Category, Post, category_key, primary_language
 from bot.store import ALL
 
 DEFAULT_LATEST = 5
@@ -29,8 +29,6 @@ ALL_WORDS = frozenset({"all", "*", "everything"})
 NONE_WORDS = frozenset({"none", "nothing"})
 #: Deep links carry only A-Z a-z 0-9 _ -; category keys use _, so several are joined with -.
 DEEP_LINK_SEPARATOR = "-"
-
-_LANGUAGE = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*")
 
 # Callback data of the categories keyboard: at most 64 bytes, and a key is at most 32 characters.
 BUTTON_PREFIX = "cat:"
@@ -201,14 +199,6 @@ def pressed(data: str, subscribed: Iterable[str], known: Iterable[str]) -> froze
 # --- languages -----------------------------------------------------------------------------------
 
 
-def primary_language(code: str | None) -> str | None:
-    """The language part of a code, lower-cased: "en-US" -> "en"; None when there is none."""
-    if not code:
-        return None
-    match = _LANGUAGE.fullmatch(code.strip().lower())
-    return match.group(1) if match else code.strip().lower() or None
-
-
 @dataclass(frozen=True, slots=True)
 class LanguageChoice:
     """Languages read from `/language` words: None for all; codes that made no sense."""
@@ -226,7 +216,7 @@ def choose_languages(words: Sequence[str]) -> LanguageChoice:
             continue
         if word in ALL_WORDS:
             return LanguageChoice(None)
-        match = _LANGUAGE.fullmatch(word)
+        match = LANGUAGE_CODE.fullmatch(word)
         if match:
             codes.add(match.group(1))
         else:

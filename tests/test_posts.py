@@ -343,3 +343,27 @@ def test_rescan_parses_only_changed_files(
 def test_dates_keep_their_instant_whatever_the_zone() -> None:
     post = parse("B.", date="2026-11-20T10:00:00+07:00")
     assert post.date == datetime(2026, 11, 20, 10, tzinfo=timezone(timedelta(hours=7)))
+
+
+def test_candidates_find_the_same_newest_posts_as_a_walk_of_everything(
+    write_post: WritePost,
+) -> None:
+    from bot.subscriptions import newest
+
+    shapes = [("en", "World"), ("th", "World"), (None, "Business"), ("en-US", "Business")]
+    for number in range(40):
+        language, category = shapes[number % len(shapes)]
+        meta: dict[str, object] = {"category": category, "date": f"2026-11-{1 + number % 20:02d}"}
+        if language:
+            meta["language"] = language
+        write_post(f"p{number}.md", **meta)
+    library = PostLibrary(write_post("p0.md", category="World").parent)
+    library.scan()
+
+    assert library.languages == ["en", "th"]
+    for category in (None, "world", "business", "none_such"):
+        for languages in (None, frozenset({"en"}), frozenset({"th"}), frozenset({"fr"})):
+            pool = library.candidates(category=category, languages=languages)
+            found = newest(pool, NOW, count=7, category=category, languages=languages)
+            walked = newest(library.posts, NOW, count=7, category=category, languages=languages)
+            assert found == walked, (category, languages)
