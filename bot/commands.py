@@ -467,39 +467,26 @@ class Readers:
 
     async def subscribe(self, update: Update, context: Context) -> None:
         """Add categories (`/subscribe world business`); with `@channel`, subscribe a channel."""
-        chat, message, texts = _where(update)
-        if chat is None or message is None:
-            return
-        words = context.args or []
-        if words and (channel := channel_reference(words[0])) is not None:
-            await self._channel(update, context, channel, words[1:], subscribe=True)
-            return
-        if not await self._may_change(update, context):
-            await reply(message, texts("group.admins_only"))
-            return
-        if not words:
-            await self._show_keyboard(chat.id, message, texts)
-            return
-        choice = choose_categories(words, self._library.categories)
-        if choice.unknown:
-            await reply(message, self._unknown_categories(texts, choice))
-            return
-        before = await self._store.chat(chat.id)
-        current = before.categories if before is not None else frozenset()
-        wanted = with_categories(current, choice.keys)
-        await self._store.set_subscriptions(chat.id, chat.type, chat_title(update), wanted)
-        log.info("chat subscriptions chat=%s categories=%s", chat.id, sorted(wanted))
-        await reply(message, texts("subscriptions.now", categories=self._describe(texts, wanted)))
-        await self._welcome(chat.id, before, wanted)
+        await self._change_categories(update, context, subscribe=True)
 
     async def unsubscribe(self, update: Update, context: Context) -> None:
         """Drop categories (`/unsubscribe sport`); with `@channel`, a channel's."""
+        await self._change_categories(update, context, subscribe=False)
+
+    async def _change_categories(
+        self, update: Update, context: Context, *, subscribe: bool
+    ) -> None:
+        """/subscribe and /unsubscribe: the same checks, then categories added or dropped.
+
+        Without words they show the keyboard; a first word `@channel` hands over to the
+        channel commands. Only /subscribe can start a subscription (and send the backlog).
+        """
         chat, message, texts = _where(update)
         if chat is None or message is None:
             return
         words = context.args or []
         if words and (channel := channel_reference(words[0])) is not None:
-            await self._channel(update, context, channel, words[1:], subscribe=False)
+            await self._channel(update, context, channel, words[1:], subscribe=subscribe)
             return
         if not await self._may_change(update, context):
             await reply(message, texts("group.admins_only"))
@@ -513,13 +500,19 @@ class Readers:
             await reply(message, self._unknown_categories(texts, choice))
             return
         before = await self._store.chat(chat.id)
-        if before is None or not before.active:
+        if subscribe:
+            current = before.categories if before is not None else frozenset()
+            wanted = with_categories(current, choice.keys)
+        elif before is None or not before.active:
             await reply(message, texts("stop.not_subscribed"))
             return
-        wanted = without_categories(before.categories, choice.keys, categories)
+        else:
+            wanted = without_categories(before.categories, choice.keys, categories)
         await self._store.set_subscriptions(chat.id, chat.type, chat_title(update), wanted)
         log.info("chat subscriptions chat=%s categories=%s", chat.id, sorted(wanted))
         await reply(message, texts("subscriptions.now", categories=self._describe(texts, wanted)))
+        if subscribe:
+            await self._welcome(chat.id, before, wanted)
 
     async def language(self, update: Update, context: Context) -> None:
         """Show or choose the article languages this chat receives: `/language en th`."""
