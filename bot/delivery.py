@@ -24,6 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
+from enum import Enum, auto
 from functools import partial
 from typing import Any
 
@@ -35,10 +36,8 @@ from telegram.error import (
     EndPointNotFound,
     Forbidden,
     InvalidToken,
-    NetworkError,
     RetryAfter,
     TelegramError,
-    TimedOut,
 )
 
 from bot.calls import keyboard, link_preview
@@ -101,6 +100,23 @@ class RetryPolicy:
         """Seconds to wait before attempt number `attempt + 1`: exponential, with jitter."""
         ceiling = min(self.cap, self.base * 2 ** max(attempt - 1, 0))
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not secrecy
+
+
+class Fault(Enum):
+    """What a Telegram error says, whatever the request was (a card, an edit, a deletion)."""
+
+    FLOOD = auto()
+    """Too many requests: the chat (or the bot) waits as long as Telegram asked."""
+    MIGRATED = auto()
+    """The group became a supergroup: the chat moved to a new id."""
+    CHAT_GONE = auto()
+    """Blocked, removed, deleted, or no right to post: the chat is made inactive."""
+    REFUSED = auto()
+    """This request will never be accepted as it is."""
+    BOT_SETUP = auto()
+    """The token or the API address is wrong: every sending waits for the fix."""
+    TRANSIENT = auto()
+    """Timeouts, lost connections, server errors: worth trying again later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,30 +373,15 @@ class Sender:
         chat = delivery.chat_id
         try:
             sent = await self.send_post(chat, post)
-        except RetryAfter as exc:
-            self._flood_control(chat, exc)
-        except ChatMigrated as exc:
-            log.info("chat migrated chat=%s new_chat=%s", chat, exc.new_chat_id)
-            await self._store.migrate_chat(chat, exc.new_chat_id)
-            self._pace.move_chat(chat, exc.new_chat_id)
-            self.wake()
-        except Forbidden as exc:
-            await self._chat_gone(chat, str(exc))
-        except BadRequest as exc:
-            if any(words in str(exc).lower() for words in GONE_ERRORS):
-                await self._chat_gone(chat, str(exc))
-            else:
+        except TelegramError as exc:
+            fault = await self._act_on(chat, exc)
+            if fault is Fault.REFUSED:
                 log.error("telegram refused post=%s chat=%s error=%s", post.id, chat, exc)
                 self._fail(delivery, str(exc), reason="rejected")
-        except (TimedOut, NetworkError) as exc:
-            self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
-        except (InvalidToken, EndPointNotFound) as exc:
-            # The bot's own set-up is wrong (revoked token, wrong TELEGRAM_API_URL): no
-            # delivery is at fault, so none is failed; everything waits for the fix.
-            log.error("telegram refuses the bot itself, pausing all sending: %s", exc)
-            self._pace.hold_all(60)
-        except TelegramError as exc:
-            self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
+            elif fault is Fault.TRANSIENT:
+                self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
+            # Otherwise the delivery waits for its chat or the bot, moved with its chat, or
+            # was dropped with it.
         except Exception as exc:  # a bug or a local fault (disk, database): never a silent loop
             log.exception("delivery error delivery=%s", delivery.id)
             self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
@@ -399,6 +400,34 @@ class Sender:
             )
             if self._on_sent is not None:
                 await self._on_sent(delivery)
+
+    async def _act_on(self, chat: int, exc: TelegramError) -> Fault:
+        """Do what a Telegram error asks of the chat or of the bot as a whole, and say which
+        kind of error it was, so the delivery or revision that met it can decide its outcome.
+        """
+        if isinstance(exc, RetryAfter):
+            self._flood_control(chat, exc)
+            return Fault.FLOOD
+        if isinstance(exc, ChatMigrated):
+            log.info("chat migrated chat=%s new_chat=%s", chat, exc.new_chat_id)
+            await self._store.migrate_chat(chat, exc.new_chat_id)
+            self._pace.move_chat(chat, exc.new_chat_id)
+            self.wake()
+            return Fault.MIGRATED
+        if isinstance(exc, Forbidden) or (
+            isinstance(exc, BadRequest) and any(w in str(exc).lower() for w in GONE_ERRORS)
+        ):
+            await self._chat_gone(chat, str(exc))
+            return Fault.CHAT_GONE
+        if isinstance(exc, BadRequest):
+            return Fault.REFUSED
+        if isinstance(exc, InvalidToken | EndPointNotFound):
+            # The bot's own set-up is wrong (revoked token, wrong TELEGRAM_API_URL): nothing
+            # sent is at fault, so nothing is failed; everything waits for the fix.
+            log.error("telegram refuses the bot itself, pausing all sending: %s", exc)
+            self._pace.hold_all(60)
+            return Fault.BOT_SETUP
+        return Fault.TRANSIENT  # timeouts, lost connections, server errors
 
     def _flood_control(self, chat: int, exc: RetryAfter) -> None:
         """Hold the chat for as long as Telegram asked, and the whole queue when it is global.
@@ -441,24 +470,21 @@ class Sender:
                 await revise(self._bot, replace(sent, revision=Revision.RETRACT), post, None)
             else:
                 outcome = replace(outcome, deleted=sent.revision is Revision.DELETE)
-        except RetryAfter as exc:
-            self._flood_control(sent.chat_id, exc)
-            later = time.time() + seconds(exc.retry_after)
-            outcome = RevisionOutcome(sent.delivery_id, done=False, not_before=later)
-        except Forbidden as exc:
-            await self._chat_gone(sent.chat_id, str(exc))
-        except (ChatMigrated, BadRequest) as exc:
-            # The message is out of reach (moved chat, edited or deleted by hand): nothing to fix.
-            log.warning("revision skipped delivery=%s error=%s", sent.delivery_id, exc)
-            outcome = replace(outcome, error=f"revision skipped: {exc}")
-        except (TimedOut, NetworkError) as exc:
-            if sent.attempts + 1 < self._retry.attempts:
-                later = time.time() + self._retry.delay(sent.attempts + 1)
-                outcome = RevisionOutcome(sent.delivery_id, done=False, not_before=later)
-            else:
-                outcome = replace(outcome, error=f"revision gave up: {exc}")
         except TelegramError as exc:
-            outcome = replace(outcome, error=f"revision failed: {exc}")
+            fault = await self._act_on(sent.chat_id, exc)
+            if fault in (Fault.FLOOD, Fault.BOT_SETUP):
+                later = time.time() + max(self._pace.chat_wait(sent.chat_id), self._pace.paused)
+                outcome = RevisionOutcome(sent.delivery_id, done=False, not_before=later)
+            elif fault in (Fault.MIGRATED, Fault.REFUSED):
+                # The message is out of reach (moved chat, edited or deleted by hand).
+                log.warning("revision skipped delivery=%s error=%s", sent.delivery_id, exc)
+                outcome = replace(outcome, error=f"revision skipped: {exc}")
+            elif fault is Fault.TRANSIENT:
+                if sent.attempts + 1 < self._retry.attempts:
+                    later = time.time() + self._retry.delay(sent.attempts + 1)
+                    outcome = RevisionOutcome(sent.delivery_id, done=False, not_before=later)
+                else:
+                    outcome = replace(outcome, error=f"revision gave up: {exc}")
         except Exception as exc:  # a bug or a local fault: recorded, never retried in a loop
             log.exception("revision error delivery=%s", sent.delivery_id)
             outcome = replace(outcome, error=f"revision failed: {exc}")

@@ -94,6 +94,11 @@ class Pace:
         """Pause every sending, when Telegram's flood limit is about the bot as a whole."""
         self._paused_until = max(self._paused_until, self._clock() + delay)
 
+    @property
+    def paused(self) -> float:
+        """Seconds until a pause of all sending ends (0 when there is none)."""
+        return max(0.0, self._paused_until - self._clock())
+
     def move_chat(self, old_id: int, new_id: int) -> None:
         """Carry a chat's schedule over to its new id after a migration."""
         if old_id in self._next_for_chat:

@@ -150,3 +150,28 @@ async def test_a_vanished_file_is_no_retraction(
     await asyncio.sleep(0.3)
     assert not double.calls("editMessageText") and not double.calls("deleteMessage")
     assert all("Story" in double.texts_to(c)[0] for c in CHATS)
+
+
+async def test_corrections_wait_out_flood_control_and_drop_chats_that_are_gone(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await delivered(double, start_bot, write_post, title="Qauke hits coast")
+    double.fail_next("editMessageText", status=429, retry_after=1, chat_id=1)
+    double.fail_next("editMessageText", status=400, description="Bad Request: chat not found",
+                     chat_id=2)  # fmt: skip
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Quake hits coast",
+               origin_url=URL)  # fmt: skip
+    started = time.monotonic()
+    await double.wait_for(lambda: "Quake hits coast" in double.texts_to(1)[0], timeout=10)
+    assert time.monotonic() - started >= 0.9  # not before Telegram's second was up
+    assert "Qauke hits coast" in double.texts_to(2)[0]
+
+    async def chat_two_inactive() -> bool:
+        chat = await bot.store.chat(2)
+        return chat is not None and not chat.active
+
+    for _ in range(250):
+        if await chat_two_inactive():
+            break
+        await asyncio.sleep(0.02)
+    assert await chat_two_inactive()
