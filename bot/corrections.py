@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import html
 
-from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, InputFile, InputMediaPhoto, LinkPreviewOptions
+from telegram import Message as TelegramMessage
 from telegram.error import BadRequest
 
 from bot.calls import keyboard, link_preview
@@ -42,40 +43,60 @@ def retraction_text(post: Post | None) -> str:
     return f"<b>{RETRACTED}</b>{title}"
 
 
-async def revise(bot: Bot, sent: SentMessage, post: Post | None, card: Message | None) -> None:
+def new_image(sent: SentMessage, post: Post | None) -> str | None:
+    """The lead image a correction puts in place of the one a photo message shows, if any."""
+    image = post.image if post is not None else None
+    if sent.revision is Revision.UPDATE and sent.sent_as == "photo" and image != sent.sent_image:
+        return image
+    return None
+
+
+async def revise(
+    bot: Bot,
+    sent: SentMessage,
+    post: Post | None,
+    card: Message | None,
+    *,
+    photo: str | InputFile | None = None,
+) -> TelegramMessage | bool | None:
     """Make the one Telegram call a revision needs; finished edits are not errors.
 
     `card` is the post's current card in the form the message was sent in (photo or text).
+    `photo` stands in for a new lead image's URL: a `file_id` Telegram already holds, or the
+    image's bytes when Telegram could not fetch the URL itself. Returns Telegram's answer
+    (the edited message, when there is one).
     """
     try:
         if sent.revision is Revision.DELETE:
             try:
-                await bot.delete_message(sent.chat_id, sent.message_id)
+                return await bot.delete_message(sent.chat_id, sent.message_id)
             except BadRequest as exc:
                 if any(words in str(exc).lower() for words in _CANNOT_DELETE):
                     raise CannotDelete(str(exc)) from exc
                 raise
         elif sent.revision is Revision.RETRACT or card is None:
-            await _edit(bot, sent, retraction_text(post), None, None)
+            return await _edit(bot, sent, retraction_text(post), None, None)
         else:
-            await _update(bot, sent, card, post)
+            return await _update(bot, sent, card, post, photo)
     except BadRequest as exc:
         if not any(words in str(exc).lower() for words in _ALREADY_DONE):
             raise
+        return None
 
 
-async def _update(bot: Bot, sent: SentMessage, card: Message, post: Post | None) -> None:
+async def _update(
+    bot: Bot, sent: SentMessage, card: Message, post: Post | None, photo: str | InputFile | None
+) -> TelegramMessage | bool:
     params = card.params
     buttons = keyboard(params, bot)
-    new_image = post.image if post else None
-    if sent.sent_as == "photo" and card.has_photo and new_image and new_image != sent.sent_image:
-        media = InputMediaPhoto(new_image, caption=params["caption"], parse_mode="HTML")
-        await bot.edit_message_media(
+    image = new_image(sent, post)
+    if card.has_photo and image:
+        media = InputMediaPhoto(photo or image, caption=params["caption"], parse_mode="HTML")
+        return await bot.edit_message_media(
             media, chat_id=sent.chat_id, message_id=sent.message_id, reply_markup=buttons
         )
-        return
     text = params["caption"] if card.has_photo else params["text"]
-    await _edit(bot, sent, text, buttons, link_preview(params))
+    return await _edit(bot, sent, text, buttons, link_preview(params))
 
 
 async def _edit(
@@ -84,21 +105,20 @@ async def _edit(
     text: str,
     buttons: InlineKeyboardMarkup | None,
     preview: LinkPreviewOptions | None,
-) -> None:
+) -> TelegramMessage | bool:
     if sent.sent_as == "photo":
-        await bot.edit_message_caption(
+        return await bot.edit_message_caption(
             chat_id=sent.chat_id,
             message_id=sent.message_id,
             caption=text,
             parse_mode="HTML",
             reply_markup=buttons,
         )
-    else:
-        await bot.edit_message_text(
-            text,
-            chat_id=sent.chat_id,
-            message_id=sent.message_id,
-            parse_mode="HTML",
-            link_preview_options=preview,
-            reply_markup=buttons,
-        )
+    return await bot.edit_message_text(
+        text,
+        chat_id=sent.chat_id,
+        message_id=sent.message_id,
+        parse_mode="HTML",
+        link_preview_options=preview,
+        reply_markup=buttons,
+    )

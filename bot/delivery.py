@@ -41,7 +41,7 @@ from telegram.error import (
 )
 
 from bot.calls import keyboard, link_preview
-from bot.corrections import CannotDelete, revise
+from bot.corrections import CannotDelete, new_image, revise
 from bot.images import ImageCache, ImageError
 from bot.metrics import Metrics
 from bot.pace import Pace, seconds
@@ -465,11 +465,11 @@ class Sender:
         outcome = RevisionOutcome(sent.delivery_id, done=True)
         try:
             try:
-                await revise(self._bot, sent, post, card)
+                image = await self._revise_call(sent, post, card)
             except CannotDelete:
                 await revise(self._bot, replace(sent, revision=Revision.RETRACT), post, None)
             else:
-                outcome = replace(outcome, deleted=sent.revision is Revision.DELETE)
+                outcome = replace(outcome, deleted=sent.revision is Revision.DELETE, image=image)
         except TelegramError as exc:
             fault = await self._act_on(sent.chat_id, exc)
             if fault in (Fault.FLOOD, Fault.BOT_SETUP):
@@ -491,6 +491,49 @@ class Sender:
         else:
             log.info("message revised delivery=%s how=%s", sent.delivery_id, sent.revision)
         self._note_revision(outcome)
+
+    async def _revise_call(
+        self, sent: SentMessage, post: Post | None, card: Message | None
+    ) -> str | None:
+        """Make a revision's call; returns the new lead image when the message now shows one.
+
+        A new image goes as the `file_id` Telegram already holds for it, else as its URL; when
+        Telegram cannot fetch the URL, newsbot uploads the image (once for all chats), as for
+        a first delivery. An image that cannot be had at all leaves the reader's photo in place
+        and corrects the caption alone.
+        """
+        url = new_image(sent, post) if card is not None and card.has_photo else None
+        if url is None:
+            await revise(self._bot, sent, post, card)
+            return None
+        known = await self._images.file_id(url)
+        try:
+            result = await revise(self._bot, sent, post, card, photo=known)
+        except BadRequest as exc:
+            if not _is_photo_error(exc):
+                raise
+            if known is not None:
+                await self._images.forget(url)
+            async with self._images.lock(url):
+                known = await self._images.file_id(url)
+                upload: str | InputFile | None = known
+                if known is None and not self._images.unavailable(url):
+                    try:
+                        data = await self._images.download(url)
+                        # attach: inside an InputMedia, the file travels as its own part.
+                        upload = InputFile(data, filename="image.jpg", attach=True)
+                    except ImageError as exc:
+                        self._images.mark_unavailable(url, str(exc))
+                if upload is None:
+                    await revise(self._bot, replace(sent, sent_image=url), post, card)
+                    return None
+                result = await revise(self._bot, sent, post, card, photo=upload)
+                if isinstance(result, TelegramMessage):
+                    await self._keep_file_id(url, result)
+        else:
+            if isinstance(result, TelegramMessage) and known is None:
+                await self._keep_file_id(url, result)
+        return url
 
     def _note_revision(self, outcome: RevisionOutcome) -> None:
         self._unrecorded.add(("revision", outcome.delivery_id))

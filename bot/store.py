@@ -181,6 +181,8 @@ class RevisionOutcome:
     deleted: bool = False
     error: str | None = None
     not_before: float = 0.0
+    image: str | None = None
+    """The lead image the message shows now, when the revision replaced it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -801,6 +803,7 @@ class Store:
                 "revision = CASE WHEN ? THEN NULL ELSE revision END, "
                 "status = CASE WHEN ? THEN ? ELSE status END, "
                 "last_error = COALESCE(?, last_error), "
+                "sent_image = COALESCE(?, sent_image), "
                 "revision_attempts = revision_attempts + 1, revision_not_before = ?, "
                 "updated_at = ? WHERE id = ?",
                 [
@@ -809,6 +812,7 @@ class Store:
                         o.deleted,
                         Status.DELETED,
                         o.error,
+                        o.image,
                         o.not_before,
                         time.time(),
                         o.delivery_id,

@@ -74,6 +74,43 @@ async def test_a_new_lead_image_replaces_the_photo(
     assert all(r.status == 200 for r in double.calls("editMessageMedia"))
 
 
+async def test_a_new_image_telegram_cannot_fetch_is_uploaded_once_for_all_chats(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    old = double.serve_file("old.jpg", b"\xff\xd8\xff" + b"\x00" * 64, "image/jpeg")
+    new = double.serve_file("new.jpg", b"\xff\xd8\xff" + b"\x01" * 64, "image/jpeg")
+    double.unfetchable_urls.add(new)
+    bot = await delivered(double, start_bot, write_post, title="Story", image=old)
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Story", image=new)
+    await double.wait_for(
+        lambda: len([r for r in double.calls("editMessageMedia") if r.status == 200]) == 2
+    )
+    edits = [r for r in double.calls("editMessageMedia") if r.status == 200]
+    uploads = [r for r in edits if r.params["media"]["media"].startswith("attach://")]
+    assert len(uploads) == 1
+    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
+    media_edits = len(double.calls("editMessageMedia"))
+    # Both readers' messages now show the new image, and a later headline fix leaves it be.
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Story, fixed",
+               image=new)  # fmt: skip
+    await double.wait_for(lambda: len(double.calls("editMessageCaption")) == len(CHATS))
+    assert len(double.calls("editMessageMedia")) == media_edits
+
+
+async def test_a_new_image_that_cannot_be_had_corrects_the_caption_alone(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    old = double.serve_file("old.jpg", b"\xff\xd8\xff" + b"\x00" * 64, "image/jpeg")
+    broken = f"{double.url}/files/missing.jpg"
+    double.unfetchable_urls.add(broken)
+    await delivered(double, start_bot, write_post, title="Story", image=old)
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Story, fixed",
+               image=broken)  # fmt: skip
+    await double.wait_for(lambda: len(double.calls("editMessageCaption")) == len(CHATS))
+    assert all("Story, fixed" in double.texts_to(c)[0] for c in CHATS)
+    assert all(double.messages_to(c)[0].get("photo") for c in CHATS)
+
+
 async def test_a_change_after_the_edit_window_leaves_messages_alone(
     double: TelegramDouble, start_bot: StartBot, write_post: WritePost
 ) -> None:
