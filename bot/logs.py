@@ -1,7 +1,8 @@
 """Logging set-up: one line per event, and never the bot token.
 
-PTB and httpx put the token in request URLs; httpx logs those URLs at INFO. The httpx loggers are
-turned down, and a filter on the handler removes the token from anything that still mentions it.
+PTB puts the token in request URLs, and HTTP libraries log URLs (httpx at INFO). Their loggers
+are turned down, and a filter on the handler removes the token from anything that still
+mentions it, tracebacks included.
 
 newsbot's own messages read `event words key=value key=value`; the formatters split them there,
 so a line is logfmt (`NEWSBOT_LOG_FORMAT=text`) or one JSON object (`json`) that a log system can
@@ -124,5 +125,5 @@ def configure(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "watchfiles"):
+    for noisy in ("aiohttp", "httpx", "httpcore", "apscheduler", "aiosqlite", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
