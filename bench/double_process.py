@@ -85,8 +85,7 @@ class Counters:
 async def _serve(args: argparse.Namespace) -> None:
     double = TelegramDouble()
     if args.flood:
-        per_second, private, per_minute = (int(x) for x in args.flood.split(","))
-        double.enforce_flood_limits(per_second, private, per_minute)
+        double.enforce_flood_limits(*(int(x) for x in args.flood.split(",")))
     if args.latency:
         for method in ("sendMessage", "sendPhoto"):
             double.delay_next(method, args.latency, times=1 << 62)
@@ -134,7 +133,9 @@ def main() -> None:
     """Run the double until stdin closes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--flood", help="enforce Telegram's flood limits: per_second,private_per_second,per_minute"
+        "--flood",
+        help="enforce Telegram's flood limits: "
+        "per_second,private_per_second,group_per_minute[,paid_per_second]",
     )
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds before each send is answered"

@@ -324,7 +324,7 @@ class Sender:
         chat_type: str,
         work: Callable[[], Coroutine[Any, Any, None]],
     ) -> float:
-        """Start `work` when its chat may receive now and a slot and a turn are free.
+        """Start `work` when its chat may receive now and a slot is free; it waits its turn.
 
         Returns 0 when started, -1 when stopping, else seconds until the chat may receive.
         """
@@ -337,16 +337,10 @@ class Sender:
             return wait
         if not await self._unless_stopping(self._slots.acquire()):
             return -1
-        if not await self._unless_stopping(self._pace.turn()):
-            self._slots.release()
-            return -1
-        wait = self._pace.chat_wait(chat_id)  # a flood-control hold may have come meanwhile
-        if wait > 0:
-            self._slots.release()
-            return wait
-        self._pace.claim(chat_id, chat_type)
         self._busy_chats.add(chat_id)
-        task = asyncio.create_task(work(), name=f"{key[0]}-{key[1]}")
+        task = asyncio.create_task(
+            self._in_turn(chat_id, chat_type, work), name=f"{key[0]}-{key[1]}"
+        )
         self._in_flight[key] = task
 
         def done(_: asyncio.Task[None]) -> None:
@@ -358,6 +352,23 @@ class Sender:
 
         task.add_done_callback(done)
         return 0
+
+    async def _in_turn(
+        self, chat_id: int, chat_type: str, work: Callable[[], Coroutine[Any, Any, None]]
+    ) -> None:
+        """Wait for the overall turn, then do the work at once.
+
+        The turn is taken by the task that sends, with nothing awaited between the two, so the
+        time the pace records is the time the request leaves. Taken before the task started,
+        it was off by however long a busy event loop took to start the task, and at 1,000
+        messages a second that drift let more than the rate into some seconds.
+        """
+        if not await self._unless_stopping(self._pace.turn()):
+            return
+        if self._pace.chat_wait(chat_id) > 0:
+            return  # flood control held the chat meanwhile: a later pass offers it again
+        self._pace.claim(chat_id, chat_type)
+        await work()
 
     # --- one delivery -------------------------------------------------------------------------
 

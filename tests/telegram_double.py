@@ -199,6 +199,7 @@ class _FloodLimits:
     global_per_second: int
     private_per_second: int
     group_per_minute: int
+    paid_per_second: int
 
 
 @dataclass
@@ -657,9 +658,16 @@ class TelegramDouble:
         global_per_second: int = 30,
         private_per_second: int = 1,
         group_per_minute: int = 20,
+        paid_per_second: int = 1000,
     ) -> None:
-        """Switches on sliding-window flood control for send* methods (429 + retry_after)."""
-        self._flood = _FloodLimits(global_per_second, private_per_second, group_per_minute)
+        """Switches on sliding-window flood control for send* methods (429 + retry_after).
+
+        `paid_per_second` replaces the overall limit for messages sent with
+        `allow_paid_broadcast`, as Telegram does.
+        """
+        self._flood = _FloodLimits(
+            global_per_second, private_per_second, group_per_minute, paid_per_second
+        )
         self._flood_global.clear()
         self._flood_chats.clear()
 
@@ -1057,7 +1065,8 @@ class TelegramDouble:
         if limits is None:
             return
         now = self._clock()
-        global_limit = 1000 if params.get("allow_paid_broadcast") else limits.global_per_second
+        paid = params.get("allow_paid_broadcast")
+        global_limit = limits.paid_per_second if paid else limits.global_per_second
         if self.chat_type(chat_id) == "private":
             window, chat_limit = 1.0, limits.private_per_second
         else:
