@@ -335,7 +335,9 @@ class Sender:
         wait = self._pace.chat_wait(chat_id)
         if wait > 0:
             return wait
-        if not await self._unless_stopping(self._slots.acquire()):
+        if not self._slots.locked():
+            await self._slots.acquire()  # free: no wait, so no need to race a stop
+        elif not await self._unless_stopping(self._slots.acquire()):
             return -1
         self._busy_chats.add(chat_id)
         task = asyncio.create_task(
@@ -363,7 +365,7 @@ class Sender:
         it was off by however long a busy event loop took to start the task, and at 1,000
         messages a second that drift let more than the rate into some seconds.
         """
-        if not await self._unless_stopping(self._pace.turn()):
+        if not self._pace.turn_now() and not await self._unless_stopping(self._pace.turn()):
             return
         if self._pace.chat_wait(chat_id) > 0:
             return  # flood control held the chat meanwhile: a later pass offers it again

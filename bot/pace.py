@@ -111,15 +111,31 @@ class Pace:
         workers share the rate without a stampede at each slot.
         """
         async with self._turns:
-            while True:
-                now = self._clock()
-                due = max(self._next_slot, self._paused_until)
-                if len(self._recent) == self._window_count:
-                    due = max(due, self._recent[0] + self._window_span)
-                if due <= now:
-                    break
-                await self._sleep(due - now)
-            self._recent.append(now)
-            # Lateness is made up, up to a point: after an idle spell the schedule restarts from
-            # about now rather than letting every missed slot through at once.
-            self._next_slot = max(self._next_slot, now - self._catch_up) + self._interval
+            while (wait := self._due() - self._clock()) > 0:
+                await self._sleep(wait)
+            self._take()
+
+    def turn_now(self) -> bool:
+        """Take the next overall slot if it is free right now and nobody is waiting for one.
+
+        The sender tries this first: at high rates most turns need no wait, and `turn()` costs
+        a lock and, in the sender, a race against a stop.
+        """
+        if self._turns.locked() or self._due() > self._clock():
+            return False
+        self._take()
+        return True
+
+    def _due(self) -> float:
+        """When the next message may go overall."""
+        due = max(self._next_slot, self._paused_until)
+        if len(self._recent) == self._window_count:
+            due = max(due, self._recent[0] + self._window_span)
+        return due
+
+    def _take(self) -> None:
+        now = self._clock()
+        self._recent.append(now)
+        # Lateness is made up, up to a point: after an idle spell the schedule restarts from
+        # about now rather than letting every missed slot through at once.
+        self._next_slot = max(self._next_slot, now - self._catch_up) + self._interval
