@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import math
 import signal
@@ -154,6 +155,10 @@ class Newsbot:
             asyncio.create_task(self._scan_loop(), name="newsbot-scanner"),
             asyncio.create_task(self._watch(), name="newsbot-watcher"),
         ]
+        # What start-up loaded (the libraries, the posts) lives as long as the bot: out of the
+        # collector's sight, full collections stay short, and with them the pauses that would
+        # hold up a message between its turn and its sending.
+        gc.freeze()
         me = self._application.bot.username
         mode = "webhook" if settings.webhook_url else "polling"
         log.info("newsbot started bot=@%s posts=%d mode=%s", me, len(self.library.posts), mode)

@@ -456,6 +456,7 @@ class Sender:
         self._recent_floods[chat] = now
         if len(self._recent_floods) >= 2:
             self._pace.hold_all(delay)
+            self._pace.widen()
         log.warning("flood control chat=%s retry_after=%.0fs", chat, delay)
 
     # --- one revision -------------------------------------------------------------------------

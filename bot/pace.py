@@ -27,6 +27,12 @@ from datetime import timedelta
 # and two sent exactly one interval apart can arrive a little closer than that.
 PRIVATE_INTERVAL = 1.05
 GROUP_INTERVAL = 3.1  # 20 messages a minute
+#: How the overall window grows after a refusal for the overall rate, and how far at most.
+WIDEN_STEP = 1.02
+WIDEN_MOST = 1.2
+#: Seconds without a refusal after which the window shrinks back a step.
+NARROW_AFTER = 30.0
+NARROW_STEP = 1.005
 #: Telegram's overall limit for a bot; above it, broadcasts must be sent as paid broadcasts
 #: (`allow_paid_broadcast`), which Telegram allows up to 1,000 a second.
 FREE_RATE = 30.0
@@ -57,7 +63,9 @@ class Pace:
         self._sleep = sleep
         self._interval = 1.0 / rate
         self._window_count = max(1, math.floor(rate))
-        self._window_span = SPACING_MARGIN * self._window_count / rate
+        self._base_span = SPACING_MARGIN * self._window_count / rate
+        self._window_span = self._base_span
+        self._widened_at = 0.0
         self._recent: deque[float] = deque(maxlen=self._window_count)
         self._next_slot = 0.0
         self._catch_up = max(self._interval, _CATCH_UP)
@@ -89,6 +97,21 @@ class Pace:
         """Keep a chat waiting, after Telegram asked for it with a RetryAfter."""
         due = self._clock() + delay
         self._next_for_chat[chat_id] = max(self._next_for_chat.get(chat_id, 0.0), due)
+
+    def widen(self) -> None:
+        """Leave more room between messages after Telegram refused some for the overall rate.
+
+        The pace never sends more than the rate in any window at this end, but Telegram counts
+        at its end: a message held up on the way (a pause of the network, of Telegram's server,
+        or of this process between taking its turn and sending) arrives closer to the next
+        ones than it left. Each such refusal widens the window by 2%, up to a fifth; every
+        half-minute without one gives 0.5% back.
+        """
+        now = self._clock()
+        if now - self._widened_at < 1.0:
+            return  # refusals of one moment count once
+        self._window_span = min(self._window_span * WIDEN_STEP, self._base_span * WIDEN_MOST)
+        self._widened_at = now
 
     def hold_all(self, delay: float) -> None:
         """Pause every sending, when Telegram's flood limit is about the bot as a whole."""
@@ -135,6 +158,9 @@ class Pace:
 
     def _take(self) -> None:
         now = self._clock()
+        if self._window_span > self._base_span and now - self._widened_at > NARROW_AFTER:
+            self._window_span = max(self._base_span, self._window_span / NARROW_STEP)
+            self._widened_at = now
         self._recent.append(now)
         # Lateness is made up, up to a point: after an idle spell the schedule restarts from
         # about now rather than letting every missed slot through at once.

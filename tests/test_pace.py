@@ -113,3 +113,32 @@ async def test_hold_all_pauses_every_send() -> None:
     started = time.monotonic()
     await asyncio.wait_for(pace.turn(), 2)
     assert time.monotonic() - started >= 0.15
+
+
+async def test_refusals_for_the_overall_rate_widen_the_window_and_quiet_narrows_it() -> None:
+    loop = LateSleeper([0.0])
+    pace = Pace(10, clock=loop.clock, sleep=loop.sleep)
+
+    async def seconds_for(turns: int) -> float:
+        started = loop.now
+        for _ in range(turns):
+            await pace.turn()
+        return loop.now - started
+
+    await seconds_for(10)  # fill the window: from here the window sets the pace
+    base = await seconds_for(20)
+    pace.widen()
+    pace.widen()  # the same moment: counted once
+    assert await seconds_for(20) == pytest.approx(base * 1.02, rel=1e-3)
+    for _ in range(30):
+        loop.now += 2
+        pace.widen()
+    await seconds_for(10)
+    widest = await seconds_for(20)
+    assert widest == pytest.approx(base * 1.2, rel=1e-3)
+    loop.now += 3600  # an hour without refusals: back to the base, step by step
+    for _ in range(60):
+        loop.now += 31
+        await pace.turn()
+    await seconds_for(10)
+    assert await seconds_for(20) == pytest.approx(base, rel=1e-3)
