@@ -4,7 +4,7 @@ The bot starts in a fresh interpreter against a database of `--chats` subscribed
 content folder of `--posts` posts (recorded as seen, so nothing is queued), settles, and then
 broadcasts one new post to every chat at `--rate`: the most memory it needs at that scale.
 The floor is the same bot started in a fresh interpreter with no chats and no posts: the
-interpreter, python-telegram-bot, httpx and SQLite, before any newsroom data.
+interpreter, python-telegram-bot, aiohttp, httpx and SQLite, before any newsroom data.
 
 Run: `python -m bench.memory [--chats 100000] [--posts 10000] [--rate 1000]` or `--smoke`.
 """
