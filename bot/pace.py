@@ -66,6 +66,8 @@ class Pace:
         self._base_span = SPACING_MARGIN * self._window_count / rate
         self._window_span = self._base_span
         self._widened_at = 0.0
+        self._narrowed_at = 0.0
+        self._waiting = 0
         self._recent: deque[float] = deque(maxlen=self._window_count)
         self._next_slot = 0.0
         self._catch_up = max(self._interval, _CATCH_UP)
@@ -133,10 +135,14 @@ class Pace:
         Callers take turns in the order they asked (the lock is fair), so the sender's
         workers share the rate without a stampede at each slot.
         """
-        async with self._turns:
-            while (wait := self._due() - self._clock()) > 0:
-                await self._sleep(wait)
-            self._take()
+        self._waiting += 1
+        try:
+            async with self._turns:
+                while (wait := self._due() - self._clock()) > 0:
+                    await self._sleep(wait)
+                self._take()
+        finally:
+            self._waiting -= 1
 
     def turn_now(self) -> bool:
         """Take the next overall slot if it is free right now and nobody is waiting for one.
@@ -144,7 +150,7 @@ class Pace:
         The sender tries this first: at high rates most turns need no wait, and `turn()` costs
         a lock and, in the sender, a race against a stop.
         """
-        if self._turns.locked() or self._due() > self._clock():
+        if self._waiting or self._due() > self._clock():
             return False
         self._take()
         return True
@@ -158,9 +164,10 @@ class Pace:
 
     def _take(self) -> None:
         now = self._clock()
-        if self._window_span > self._base_span and now - self._widened_at > NARROW_AFTER:
+        quiet_since = max(self._widened_at, self._narrowed_at)
+        if self._window_span > self._base_span and now - quiet_since > NARROW_AFTER:
             self._window_span = max(self._base_span, self._window_span / NARROW_STEP)
-            self._widened_at = now
+            self._narrowed_at = now
         self._recent.append(now)
         # Lateness is made up, up to a point: after an idle spell the schedule restarts from
         # about now rather than letting every missed slot through at once.

@@ -34,7 +34,14 @@ def _rules() -> bytes:
     """What decides how a file becomes a `Post`: the reading code and its parsers' versions."""
     source = Path(posts.__file__).read_bytes()
     versions = ",".join(
-        metadata.version(name) for name in ("markdown-it-py", "python-frontmatter", "PyYAML")
+        metadata.version(name)
+        for name in (
+            "markdown-it-py",
+            "python-frontmatter",
+            "PyYAML",
+            "markdownify",  # HTML posts
+            "beautifulsoup4",
+        )
     )
     return hashlib.sha256(source + versions.encode()).digest()
 

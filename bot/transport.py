@@ -71,8 +71,10 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers={"User-Agent": self.USER_AGENT},
-                # PTB reads the answer's JSON itself, and never wants cookies or redirects.
+                # PTB reads the answer's JSON itself, and never wants cookies.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                # HTTPS_PROXY and the like apply, as they do to PTB's own transport.
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:
@@ -115,7 +117,11 @@ class AiohttpRequest(BaseRequest):
             sock_read=read,
         )
         try:
-            async with session.request(method, url, data=body, timeout=timeout) as response:
+            # A redirect would turn the POST into a GET without its parameters; like PTB's own
+            # transport, this one hands the redirect to PTB, which reports it as an error.
+            async with session.request(
+                method, url, data=body, timeout=timeout, allow_redirects=False
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:  # aiohttp's own timeouts derive from it too
             raise TimedOut from err

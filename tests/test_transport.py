@@ -114,3 +114,29 @@ async def test_session_reopens_after_shutdown(double: TelegramDouble) -> None:
         async with bot:
             assert (await bot.get_me()).is_bot
     await request.shutdown()  # a second shutdown is harmless
+
+
+async def test_a_redirect_is_not_followed_as_a_get_without_parameters() -> None:
+    from aiohttp import web
+
+    seen: list[str] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        seen.append(request.method)
+        raise web.HTTPFound("/elsewhere")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", moved)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest(1))
+    try:
+        with pytest.raises(NetworkError):  # PTB reports the redirect; initialize calls getMe
+            await bot.initialize()
+    finally:
+        await bot.shutdown()
+        await runner.cleanup()
+    assert seen == ["POST"]
