@@ -22,6 +22,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from enum import Enum, auto
@@ -69,6 +70,8 @@ PHOTO_ERRORS = (
     "image_process_failed",
     "file is too big",
 )
+#: Whether the running task still holds the overall turn it was given (see `_turn_for`).
+_SPARE_TURN: ContextVar[bool] = ContextVar("newsbot_spare_turn", default=False)
 #: Outcomes the database has refused for this long make `/healthz` report the sender unwell.
 UNWRITTEN_ALARM_SECONDS = 30.0
 #: Longest the outcome writer waits, while messages are in flight, to gather the next batch.
@@ -370,6 +373,7 @@ class Sender:
         if self._pace.chat_wait(chat_id) > 0:
             return  # flood control held the chat meanwhile: a later pass offers it again
         self._pace.claim(chat_id, chat_type)
+        _SPARE_TURN.set(True)  # this task's context only: its first call uses this turn
         await work()
 
     # --- one delivery -------------------------------------------------------------------------
@@ -417,7 +421,17 @@ class Sender:
     async def _act_on(self, chat: int, exc: TelegramError) -> Fault:
         """Do what a Telegram error asks of the chat or of the bot as a whole, and say which
         kind of error it was, so the delivery or revision that met it can decide its outcome.
+
+        When acting fails (the database refuses to move or deactivate the chat), the error
+        counts as transient: the delivery or revision is tried again later, with backoff.
         """
+        try:
+            return await self._act_on_fault(chat, exc)
+        except Exception:
+            log.exception("could not act on a telegram error chat=%s error=%s", chat, exc)
+            return Fault.TRANSIENT
+
+    async def _act_on_fault(self, chat: int, exc: TelegramError) -> Fault:
         if isinstance(exc, RetryAfter):
             self._flood_control(chat, exc)
             return Fault.FLOOD
@@ -481,7 +495,7 @@ class Sender:
             try:
                 image = await self._revise_call(sent, post, card)
             except CannotDelete:
-                await revise(self._bot, replace(sent, revision=Revision.RETRACT), post, None)
+                await self._edit(replace(sent, revision=Revision.RETRACT), post, None)
             else:
                 outcome = replace(outcome, deleted=sent.revision is Revision.DELETE, image=image)
         except TelegramError as exc:
@@ -518,36 +532,78 @@ class Sender:
         """
         url = new_image(sent, post) if card is not None and card.has_photo else None
         if url is None:
-            await revise(self._bot, sent, post, card)
+            await self._edit(sent, post, card)
+            return None
+        if self._images.unavailable(url):
+            await self._edit(replace(sent, sent_image=url), post, card)  # the caption alone
             return None
         known = await self._images.file_id(url)
         try:
-            result = await revise(self._bot, sent, post, card, photo=known)
+            result = await self._edit(sent, post, card, photo=known)
         except BadRequest as exc:
             if not _is_photo_error(exc):
                 raise
             if known is not None:
                 await self._images.forget(url)
             async with self._images.lock(url):
-                known = await self._images.file_id(url)
-                upload: str | InputFile | None = known
-                if known is None and not self._images.unavailable(url):
-                    try:
-                        data = await self._images.download(url)
-                        # attach: inside an InputMedia, the file travels as its own part.
-                        upload = InputFile(data, filename="image.jpg", attach=True)
-                    except ImageError as exc:
-                        self._images.mark_unavailable(url, str(exc))
-                if upload is None:
-                    await revise(self._bot, replace(sent, sent_image=url), post, card)
-                    return None
-                result = await revise(self._bot, sent, post, card, photo=upload)
-                if isinstance(result, TelegramMessage):
-                    await self._keep_file_id(url, result)
-        else:
-            if isinstance(result, TelegramMessage) and known is None:
-                await self._keep_file_id(url, result)
+                result = await self._edit_with_upload(sent, post, card, url)
+            if result is None:
+                await self._edit(replace(sent, sent_image=url), post, card)
+                return None
+        if isinstance(result, TelegramMessage):
+            await self._keep_file_id(url, result)
         return url
+
+    async def _edit_with_upload(
+        self, sent: SentMessage, post: Post | None, card: Message | None, url: str
+    ) -> TelegramMessage | bool | None:
+        """The image edit once Telegram could not fetch the URL: by a `file_id` another chat's
+        edit got meanwhile, else by uploading the image; None when it cannot be had."""
+        upload: str | InputFile | None = await self._images.file_id(url)
+        if upload is None and not self._images.unavailable(url):
+            try:
+                data = await self._images.download(url)
+            except ImageError as exc:
+                self._images.mark_unavailable(url, str(exc))
+            else:
+                # attach: inside an InputMedia, the file travels as a part of its own.
+                upload = InputFile(data, filename="image.jpg", attach=True)
+        if upload is None:
+            return None
+        try:
+            return await self._edit(sent, post, card, photo=upload)
+        except BadRequest as exc:
+            if not _is_photo_error(exc):
+                raise
+            self._images.mark_unavailable(url, str(exc))
+            return None
+
+    async def _edit(
+        self,
+        sent: SentMessage,
+        post: Post | None,
+        card: Message | None,
+        *,
+        photo: str | InputFile | None = None,
+    ) -> TelegramMessage | bool | None:
+        """One revision call, in its turn of the overall pace."""
+        await self._turn_for(self._bot)
+        return await revise(self._bot, sent, post, card, photo=photo)
+
+    async def _turn_for(self, bot: Bot) -> None:
+        """Every Bot API call of the sender takes a turn of the overall pace.
+
+        The first call of a delivery or revision uses the turn its task was given; a second
+        one (the text card after a refused photo, an upload, a caption after a refused image)
+        waits for a turn of its own, since Telegram counts every call. Replies to readers,
+        made through the application's bot, are not paced here.
+        """
+        if bot is not self._bot:
+            return
+        if _SPARE_TURN.get():
+            _SPARE_TURN.set(False)
+        elif not self._pace.turn_now():
+            await self._pace.turn()
 
     def _note_revision(self, outcome: RevisionOutcome) -> None:
         self._unrecorded.add(("revision", outcome.delivery_id))
@@ -606,6 +662,7 @@ class Sender:
         Only broadcasts, which go through the sender's own bot, are paid; a reply to a reader
         is not part of the broadcast rate.
         """
+        await self._turn_for(bot)
         params = message.params
         buttons = keyboard(params, bot)
         paid = True if self._paid_broadcast and bot is self._bot else None

@@ -477,6 +477,8 @@ class TelegramDouble:
         self.missing_chats: set[int] = set()
         self.migrations: dict[int, int] = {}
         self.unfetchable_urls: set[str] = set()
+        #: Seconds before a served file is answered, as from a slow image host.
+        self.served_delay = 0.0
         self.member_statuses: dict[tuple[int, int], str] = {}
 
         # Records.
@@ -1013,6 +1015,8 @@ class TelegramDouble:
     async def _handle_served_file(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]
         self.served_hits[path] = self.served_hits.get(path, 0) + 1
+        if self.served_delay:
+            await asyncio.sleep(self.served_delay)
         if path not in self._served:
             return web.Response(status=404, text="Not Found")
         body, content_type = self._served[path]

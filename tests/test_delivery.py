@@ -353,3 +353,19 @@ async def test_broadcasts_above_the_free_rate_are_paid_and_replies_are_not(
 
     assert paid(1, "Paid story") == [True, None]  # the broadcast, then the reply to /latest
     assert paid(2, "Free story") == [None]
+
+
+async def test_every_call_of_a_broadcast_waits_its_turn_uploads_and_fallbacks_too(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    image = double.serve_file("lead.jpg", JPEG, "image/jpeg")
+    double.unfetchable_urls.add(image)  # every chat's first try is refused, then an upload
+    double.served_delay = 1.5  # a slow download: the other chats wait for it, then go at once
+    double.enforce_flood_limits(global_per_second=4, private_per_second=1, group_per_minute=20)
+    chats = tuple(range(1, 9))
+    await subscribed_bot(start_bot, *chats, rate=4)
+    write_post("a.md", title="Photo story", image=image, **recent())
+    await double.wait_for(
+        lambda: all(headlines(double, c, "Photo story") == 1 for c in chats), timeout=15
+    )
+    assert double.flood_errors == 0
