@@ -45,7 +45,7 @@ from bot.calls import keyboard, link_preview
 from bot.corrections import CannotDelete, new_image, revise
 from bot.images import ImageCache, ImageError
 from bot.metrics import Metrics
-from bot.pace import Pace, seconds
+from bot.pace import FREE_RATE, Pace, seconds
 from bot.posts import Post, PostLibrary
 from bot.render import Message, render
 from bot.store import (
@@ -149,9 +149,11 @@ class Sender:
         metrics: Metrics | None = None,
     ) -> None:
         """`paid_broadcast` marks broadcast messages `allow_paid_broadcast`, which a rate above
-        Telegram's free 30 a second needs (Telegram bills them in Stars)."""
+        Telegram's free 30 a second needs (Telegram bills them in Stars). Edits and deletions
+        cannot be paid for, so they then also keep to the free rate."""
         self._bot = bot
         self._paid_broadcast = paid_broadcast
+        self._free_pace = Pace(FREE_RATE) if paid_broadcast else None
         self._store = store
         self._library = library
         self._images = images
@@ -586,8 +588,11 @@ class Sender:
         *,
         photo: str | InputFile | None = None,
     ) -> TelegramMessage | bool | None:
-        """One revision call, in its turn of the overall pace."""
+        """One revision call, in its turn of the overall pace (and of the free rate, when
+        broadcasts are paid for)."""
         await self._turn_for(self._bot)
+        if self._free_pace is not None and not self._free_pace.turn_now():
+            await self._free_pace.turn()
         return await revise(self._bot, sent, post, card, photo=photo)
 
     async def _turn_for(self, bot: Bot) -> None:

@@ -212,3 +212,18 @@ async def test_corrections_wait_out_flood_control_and_drop_chats_that_are_gone(
             break
         await asyncio.sleep(0.02)
     assert await chat_two_inactive()
+
+
+async def test_with_paid_broadcasts_corrections_keep_to_the_free_rate(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    chats = range(1, 46)
+    bot = await start_bot(rate=200)  # above 30: broadcasts are paid, edits cannot be
+    for chat in chats:
+        await bot.store.subscribe(chat, "private", None)
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Qauke hits coast")
+    await double.wait_for(lambda: all(double.messages_to(c) for c in chats), timeout=10)
+    write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Quake hits coast")
+    await double.wait_for(lambda: len(double.calls("editMessageText")) == len(chats), timeout=10)
+    times = sorted(call.at for call in double.calls("editMessageText"))
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 30
