@@ -365,10 +365,11 @@ class Sender:
     ) -> None:
         """Wait for the overall turn, then do the work at once.
 
-        The turn is taken by the task that sends, with nothing awaited between the two, so the
-        time the pace records is the time the request leaves. Taken before the task started,
-        it was off by however long a busy event loop took to start the task, and at 1,000
-        messages a second that drift let more than the rate into some seconds.
+        The turn is taken by the task that sends, just before its first call (the only thing
+        that may come between is looking up an image's `file_id` in the database), so the time
+        the pace records is close to the time the request leaves. Taken before the task
+        started, it was off by however long a busy event loop took to start the task, and at
+        1,000 messages a second that drift let more than the rate into some seconds.
         """
         if not self._pace.turn_now() and not await self._unless_stopping(self._pace.turn()):
             return
