@@ -43,7 +43,7 @@ from telegram.error import (
 
 from bot.calls import keyboard, link_preview
 from bot.corrections import CannotDelete, new_image, revise
-from bot.images import ImageCache, ImageError
+from bot.images import ImageCache
 from bot.metrics import Metrics
 from bot.pace import FREE_RATE, Pace, seconds
 from bot.posts import Post, PostLibrary
@@ -564,13 +564,7 @@ class Sender:
         edit got meanwhile, else by uploading the image; None when it cannot be had."""
         upload: str | InputFile | None = await self._images.file_id(url)
         if upload is None and not self._images.unavailable(url):
-            try:
-                data = await self._images.download(url)
-            except ImageError as exc:
-                self._images.mark_unavailable(url, str(exc))
-            else:
-                # attach: inside an InputMedia, the file travels as a part of its own.
-                upload = InputFile(data, filename="image.jpg", attach=True)
+            upload = await self._images.upload(url, attach=True)
         if upload is None:
             return None
         try:
@@ -725,22 +719,19 @@ class Sender:
         """Upload the image ourselves (once for all chats), or fall back to text."""
         async with self._images.lock(url):
             known = await self._images.file_id(url)
+            upload = None
             if known is None and not self._images.unavailable(url):
+                upload = await self._images.upload(url)
+            if upload is not None:
                 try:
-                    data = await self._images.download(url)
-                except ImageError as exc:
+                    result = await self._call(bot, chat_id, self.card(post), photo=upload)
+                except BadRequest as exc:
+                    if not _is_photo_error(exc):
+                        raise
                     self._images.mark_unavailable(url, str(exc))
                 else:
-                    upload = InputFile(data, filename="image.jpg")
-                    try:
-                        result = await self._call(bot, chat_id, self.card(post), photo=upload)
-                    except BadRequest as exc:
-                        if not _is_photo_error(exc):
-                            raise
-                        self._images.mark_unavailable(url, str(exc))
-                    else:
-                        await self._keep_file_id(url, result)
-                        return result
+                    await self._keep_file_id(url, result)
+                    return result
         known = await self._images.file_id(url)
         if known is not None:
             return await self._call(bot, chat_id, self.card(post, image=known))

@@ -11,6 +11,7 @@ import asyncio
 import logging
 
 import httpx
+from telegram import InputFile
 
 from bot.store import Store
 
@@ -97,3 +98,14 @@ class ImageCache:
     async def download(self, url: str) -> bytes:
         """Download the image for uploading."""
         return await download(self._client, url)
+
+    async def upload(self, url: str, *, attach: bool = False) -> InputFile | None:
+        """The image as a file to upload, or None (and marked unavailable) when it cannot be
+        downloaded. `attach` is for a file inside an InputMedia, which travels as a part of
+        its own."""
+        try:
+            data = await self.download(url)
+        except ImageError as exc:
+            self.mark_unavailable(url, str(exc))
+            return None
+        return InputFile(data, filename="image.jpg", attach=attach)
