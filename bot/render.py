@@ -120,7 +120,7 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     pieces.append(rest)
-    return [piece for piece in pieces if piece] or [text]
+    return [piece for piece in pieces if piece] or [_prefix(text, limit)]
 
 
 def shorten(runs: tuple[Run, ...], budget: int) -> tuple[Run, ...]:

@@ -221,8 +221,12 @@ def test_long_answers_are_cut_into_messages_telegram_accepts(text: str, limit: i
     # Nothing is lost but the whitespace at the cuts, and no character loses its accent.
     assert "".join("".join(pieces).split()) == "".join(text.split())
     assert not any(piece[:1] == "\u0301" for piece in pieces)
-    if utf16_len(text) > limit:
+    if text.strip():
         assert all(piece.strip() for piece in pieces)
+
+
+def test_an_answer_of_nothing_but_spaces_stays_within_the_limit() -> None:
+    assert split_text(" \n" * 30, 8) == [" \n \n \n \n"]
 
 
 def test_long_answers_are_cut_at_line_breaks() -> None:
