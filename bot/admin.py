@@ -34,9 +34,9 @@ from telegram.ext import (
 
 from bot.calls import reply
 from bot.delivery import Sender
+from bot.errors import EditorError
 from bot.i18n import Texts, texts_for
 from bot.newsroom import (
-    EditorError,
     breaking_post,
     draft_breaking,
     mark_retracted,

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-
-class BackupError(Exception):
-    """The backup could not be made; the message says why in one line."""
+from bot.errors import BackupError
 
 
 @dataclass(frozen=True, slots=True)

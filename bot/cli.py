@@ -18,18 +18,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot import logs
-from bot.backup import BackupError, backup
-from bot.importer import ArticleError, ImportOptions, import_article
+from bot.backup import backup
+from bot.errors import ArticleError, BackupError, CommandError
+from bot.importer import ImportOptions, import_article
 from bot.posts import PostLibrary
 from bot.render import preview_record, render
 from bot.settings import Settings
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
-
-
-class CommandError(Exception):
-    """A mistake in the command's input, reported as one line."""
 
 
 def _settings() -> Settings:

@@ -13,6 +13,7 @@ import logging
 import httpx
 from telegram import InputFile
 
+from bot.errors import ImageError
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -20,10 +21,6 @@ log = logging.getLogger(__name__)
 #: Telegram accepts uploaded photos up to 10 MB.
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
-
-
-class ImageError(Exception):
-    """An image that could not be downloaded; the message says why."""
 
 
 async def download(client: httpx.AsyncClient, url: str, *, limit: int = MAX_IMAGE_BYTES) -> bytes:

@@ -19,11 +19,8 @@ import frontmatter
 from bs4 import BeautifulSoup, Tag
 from markdownify import markdownify
 
-from bot.posts import Post, PostError, parse_post, safe_url
-
-
-class ArticleError(ValueError):
-    """An article that cannot be imported; the message says why."""
+from bot.errors import ArticleError, PostError
+from bot.posts import Post, parse_post, safe_url
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,17 +18,14 @@ import frontmatter
 from bs4 import BeautifulSoup
 from markdownify import markdownify
 
+from bot.errors import EditorError, PostError
 from bot.importer import slugify
-from bot.posts import Post, PostError, category_key, parse_post, read_post, safe_url
+from bot.posts import Post, category_key, parse_post, read_post, safe_url
 
 BREAKING = "BREAKING"
 BREAKING_FOLDER = "breaking"
 
 _COMMAND = re.compile(r"^\s*/breaking(?:@\w+)?\b", re.IGNORECASE)
-
-
-class EditorError(ValueError):
-    """An editor's request that cannot be carried out; the message says why, for the editor."""
 
 
 @dataclass(frozen=True, slots=True)

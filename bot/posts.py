@@ -33,6 +33,8 @@ from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 from markdownify import markdownify
 
+from bot.errors import PostError
+
 if TYPE_CHECKING:
     from bot.postcache import PostCache
 
@@ -53,10 +55,6 @@ _markdown = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
 # first few blocks alone (`_Block` does it on first use, as the core's own two rules would).
 _block_markdown = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
 _block_markdown.disable(["inline", "text_join"])
-
-
-class PostError(ValueError):
-    """A post file that cannot be published; the message is the one-line reason."""
 
 
 @dataclass(frozen=True, slots=True)

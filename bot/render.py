@@ -158,7 +158,7 @@ def shorten(runs: tuple[Run, ...], budget: int) -> tuple[Run, ...]:
 
 
 def site_name(url: str) -> str:
-    """A source's display name from its URL: https://www.bangkokpost.com/x -> bangkokpost.com."""
+    """A source's display name from its URL: https://www.example-news.com/x -> example-news.com."""
     host = urlsplit(url).hostname or url
     return host.removeprefix("www.")
 

@@ -11,6 +11,7 @@ import pytest
 from bot.app import Newsbot
 from bot.delivery import RetryPolicy
 from bot.settings import Settings
+from bot.store import Store
 from tests.helpers import TOKEN, WritePost, post_text
 from tests.telegram_double import TelegramDouble
 
@@ -41,6 +42,16 @@ def write_post(content: Path) -> WritePost:
         return path
 
     return write
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A fresh database; closed after the test even when an assertion failed."""
+    opened = await Store.open(tmp_path / "data" / "newsbot.sqlite3")
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 @pytest.fixture

@@ -1,17 +1,49 @@
-"""Helpers shared by the tests: the seed post, and post files written from fields."""
+"""Helpers shared by the tests: the seed-shaped post, and post files written from fields."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import textwrap
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
-SEED = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "seed-post.md"
+#: A post in the shape of the newsroom's scraped articles: a blank `title`, a `description` cut
+#: mid-word, an empty `# ` heading, the headline as the first paragraph, and a photo whose caption
+#: is repeated as a paragraph.
+SEED = Path(__file__).resolve().parent / "fixtures" / "seed-shaped-post.md"
 
 #: A token shaped like a real one, so a leak in the logs would be easy to spot.
 TOKEN = "123456789:AAEXAMPLEsecretPARTthatMUSTnotLEAK_0"
 
 WritePost = Callable[..., Path]
+T = TypeVar("T")
+
+
+async def eventually(
+    check: Callable[[], T | Awaitable[T]],
+    timeout: float = 5.0,
+    *,
+    description: str | None = None,
+) -> T:
+    """Poll `check` (plain or async) until it returns something truthy, and return that.
+
+    The one way tests wait: bounded, so a broken behaviour fails with the condition's name rather
+    than stalling the suite, and driven by a positive signal rather than a fixed sleep.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]
+        if loop.time() >= deadline:
+            what = description or getattr(check, "__qualname__", repr(check))
+            raise AssertionError(f"{what} not met within {timeout}s (last: {value!r})")
+        await asyncio.sleep(0.01)
 
 
 def post_text(body: str = "A first paragraph of the story.", **meta: object) -> str:

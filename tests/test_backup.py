@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import BackupError, backup
+from bot.backup import backup
 from bot.cli import main
+from bot.errors import BackupError
 from bot.store import Store
 
 

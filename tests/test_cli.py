@@ -60,13 +60,11 @@ def test_preview_json_of_the_seed_post(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 0
     [record] = json.loads(out)
     post, params = record["post"], record["params"]
-    assert post["title"] == "North Korean troops enter Ukraine fight for 1st time, many killed"
-    assert post["summary"].startswith(
-        "KYIV — North Korean troops have entered the fight in Russia's"
-    )
-    assert post["summary"].endswith("a senior United States official.")
+    assert post["title"] == "Delta ferry service resumes after storm shut crossings for four days"
+    assert post["summary"].startswith("CAN THO — Ferry crossings on the lower delta resumed")
+    assert post["summary"].endswith("citing two harbour officials.")
     assert (post["category"], post["category_key"]) == ("WORLD", "world")
-    assert post["date"] == "2024-11-06T03:50:31.660000+00:00"
+    assert post["date"] == "2026-11-15T08:12:45.250000+00:00"
     assert record["method"] == "sendPhoto"
     assert params["photo"] == post["image"] and params["parse_mode"] == "HTML"
     assert params["reply_markup"]["inline_keyboard"][0][0]["url"] == post["url"]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import EditorError
 from bot.newsroom import (
     BREAKING,
-    EditorError,
     breaking_post,
     draft_breaking,
     mark_retracted,

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot import posts
-from bot.posts import PostError, PostLibrary, Run, category_key, parse_post, read_post, safe_url
+from bot.errors import PostError
+from bot.posts import PostLibrary, Run, category_key, parse_post, read_post, safe_url
 from tests.helpers import SEED, WritePost, post_text
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -25,19 +26,16 @@ def parse(body: str, name: str = "2026-11-20-story.md", **meta: object) -> posts
 
 def test_seed_post_reads_as_a_reader_would_see_it() -> None:
     post = read_post(SEED)
-    assert post.id == "ART2411060346S5IJGW"
-    assert post.title == "North Korean troops enter Ukraine fight for 1st time, many killed"
-    assert post.summary_text.startswith("KYIV — North Korean troops have entered the fight in")
-    assert post.summary_text.endswith("a senior United States official.")
-    assert Run("The New York Times", italic=True) in post.summary
-    assert (
-        post.image
-        == "https://github.com/user-attachments/assets/52aad7b3-3067-4196-a342-bc0591a0a812"
-    )
-    assert post.url is not None and post.url.startswith("https://www.bangkokpost.com/world/")
+    assert post.id == "ART2611150812QX7ZRM"
+    assert post.title == "Delta ferry service resumes after storm shut crossings for four days"
+    assert post.summary_text.startswith("CAN THO — Ferry crossings on the lower delta resumed on")
+    assert post.summary_text.endswith("citing two harbour officials.")
+    assert Run("The River Courier", italic=True) in post.summary
+    assert post.image == "https://images.example-news.com/2026/11/ferry-lead.jpg"
+    assert post.url is not None and post.url.startswith("https://www.example-news.com/world/")
     assert [(c.name, c.key) for c in post.categories] == [("WORLD", "world")]
     assert post.language == "en"
-    assert post.date == datetime(2024, 11, 6, 3, 50, 31, 660000, tzinfo=UTC)
+    assert post.date == datetime(2026, 11, 15, 8, 12, 45, 250000, tzinfo=UTC)
 
 
 def test_sample_content_loads_without_rejections() -> None:

@@ -55,14 +55,16 @@ def test_seed_post_becomes_a_photo_with_caption_and_button() -> None:
     message = render(read_post(SEED))
     assert message.method == "sendPhoto"
     params = message.params
-    assert params["photo"].endswith("52aad7b3-3067-4196-a342-bc0591a0a812")
+    assert params["photo"].endswith("/ferry-lead.jpg")
     assert params["parse_mode"] == "HTML"
     caption = params["caption"]
-    assert "<b>North Korean troops enter Ukraine fight for 1st time, many killed</b>" in caption
-    assert "<i>The New York Times</i>" in caption
-    assert "#world" in caption and "WORLD" in caption and "6 Nov 2024" in caption
+    assert "<b>Delta ferry service resumes after storm shut crossings for four days</b>" in caption
+    assert "<i>The River Courier</i>" in caption
+    assert "#world" in caption and "WORLD" in caption and "15 Nov 2026" in caption
     [[button]] = params["reply_markup"]["inline_keyboard"]
-    assert button["text"] == "Read more" and button["url"].startswith("https://www.bangkokpost.com")
+    assert button["text"] == "Read more" and button["url"].startswith(
+        "https://www.example-news.com"
+    )
     assert visible(caption) == message.text
 
 
