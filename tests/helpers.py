@@ -1,13 +1,16 @@
-"""Helpers shared by the tests: the seed-shaped post, and post files written from fields."""
+"""Helpers shared by the tests: the seed-shaped post, post files written from fields, a store."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
 import textwrap
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
+
+from bot.store import Store
 
 #: A post in the shape of the newsroom's scraped articles: a blank `title`, a `description` cut
 #: mid-word, an empty `# ` heading, the headline as the first paragraph, and a photo whose caption
@@ -59,3 +62,17 @@ def post_text(body: str = "A first paragraph of the story.", **meta: object) -> 
         lines.append(f"{key}: {value}")
     lines.append("---")
     return "\n".join(lines) + "\n\n" + textwrap.dedent(body).strip() + "\n"
+
+
+@asynccontextmanager
+async def open_store(path: Path) -> AsyncIterator[Store]:
+    """The database at `path`, opened (and migrated) for a block and closed however it ends.
+
+    For a test that needs the file itself, or opens it more than once; the `store` fixture
+    serves the others.
+    """
+    store = await Store.open(path)
+    try:
+        yield store
+    finally:
+        await store.close()

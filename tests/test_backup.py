@@ -12,7 +12,7 @@ import pytest
 from bot.backup import backup
 from bot.cli import main
 from bot.errors import BackupError
-from bot.store import Store
+from tests.helpers import open_store
 
 
 def chats_in(path: Path) -> int:
@@ -24,8 +24,7 @@ async def test_a_live_database_is_copied_with_its_newest_rows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     database = tmp_path / "data" / "newsbot.sqlite3"
-    store = await Store.open(database)
-    try:
+    async with open_store(database) as store:
         for chat in range(1, 51):
             await store.subscribe(chat, "private", None)
         # The newest rows are still in the -wal file: a plain copy of the main file misses them.
@@ -34,24 +33,18 @@ async def test_a_live_database_is_copied_with_its_newest_rows(
         target.parent.mkdir()
         assert main(["backup", str(target), "--database", str(database)]) == 0
         await store.subscribe(51, "private", None)  # the bot goes on writing
-    finally:
-        await store.close()
     out = capsys.readouterr().out
     assert out.startswith(f"backed up {database} to {target} (") and "schema" in out
     assert sorted(p.name for p in target.parent.iterdir()) == ["copy.sqlite3"]  # no leftovers
     assert chats_in(target) == 50
-    restored = await Store.open(target)  # the copy is a database newsbot can run on
-    try:
+    async with open_store(target) as restored:  # the copy is a database newsbot can run on
         assert await restored.active_chats() == 50
-    finally:
-        await restored.close()
 
 
 async def test_a_folder_gets_a_dated_copy_and_a_stopped_database_works_too(tmp_path: Path) -> None:
     database = tmp_path / "newsbot.sqlite3"
-    store = await Store.open(database)
-    await store.subscribe(1, "private", None)
-    await store.close()
+    async with open_store(database) as store:
+        await store.subscribe(1, "private", None)
     folder = tmp_path / "backups"
     folder.mkdir()
     done = backup(database, folder, now=datetime(2026, 11, 20, 8, 0, tzinfo=UTC))

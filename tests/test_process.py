@@ -9,8 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.store import Store
-from tests.helpers import TOKEN, WritePost
+from tests.helpers import TOKEN, WritePost, open_store
 from tests.telegram_double import TelegramDouble
 
 CHATS = list(range(5000, 5060))
@@ -41,11 +40,10 @@ async def launch(tmp_path: Path, double: TelegramDouble, **env: str) -> asyncio.
 
 async def prepare(tmp_path: Path) -> None:
     """A database with subscribed chats and the archive already taken."""
-    store = await Store.open(tmp_path / "data" / "newsbot.sqlite3")
-    for chat in CHATS:
-        await store.subscribe(chat, "private", None)
-    await store.set_setting("archive_taken", "yes")
-    await store.close()
+    async with open_store(tmp_path / "data" / "newsbot.sqlite3") as store:
+        for chat in CHATS:
+            await store.subscribe(chat, "private", None)
+        await store.set_setting("archive_taken", "yes")
 
 
 def received(double: TelegramDouble) -> list[int]:

@@ -1,0 +1,110 @@
+"""The connection to the SQLite file: its pragmas, and writes serialised into transactions.
+
+This is the one module that speaks to the database driver; the query areas hand it SQL and
+parameters and get rows back, so a second engine needs a second module of this shape.
+
+Every write runs inside `Database.transaction()`: one at a time (an asyncio lock), `BEGIN
+IMMEDIATE` so it never has to upgrade its lock half-way, and either committed whole or rolled
+back whole, including when the `COMMIT` itself fails. Code that keeps anything in memory about a
+write changes it after the `async with` block has ended, that is only once the commit succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+Row = Sequence[Any]
+"""One result row, its columns in the order the query named them."""
+
+
+class Transaction:
+    """The statements of one open transaction (see `Database.transaction`)."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        """Run one statement; returns how many rows it changed (0 for anything but a change)."""
+        async with self._connection.execute(sql, params) as cursor:
+            return max(cursor.rowcount, 0)
+
+    async def executemany(self, sql: str, params: Iterable[Sequence[object]]) -> None:
+        """Run one statement once for each set of parameters."""
+        await self._connection.executemany(sql, params)
+
+    async def row(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        """The first row of a query, seeing this transaction's own changes."""
+        async with self._connection.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+
+class Database:
+    """One aiosqlite connection, with writes serialised into explicit transactions."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self._write = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Connect to the file at `path` (creating folder and file) and set its pragmas."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        database = cls(connection)
+        try:
+            await database.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode survives a crash of the process; only power loss can roll back
+            # the newest transactions, and those are re-sent rather than lost.
+            await database.execute("PRAGMA synchronous = NORMAL")
+            await database.execute("PRAGMA foreign_keys = ON")
+            await database.execute("PRAGMA busy_timeout = 5000")
+        except BaseException:
+            await connection.close()
+            raise
+        return database
+
+    async def close(self) -> None:
+        """Close the connection (its worker thread would otherwise keep the process alive)."""
+        async with self._write:
+            await self._connection.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """One write transaction: committed if the block completes, else rolled back."""
+        async with self._write:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._connection)
+                await self._connection.execute("COMMIT")
+            except BaseException:
+                # A failed statement or COMMIT may already have ended the transaction; one left
+                # open would make every later BEGIN fail.
+                if self._connection.in_transaction:
+                    await self._connection.execute("ROLLBACK")
+                raise
+
+    async def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        """Run one statement on its own, between transactions (a pragma, the schema's table)."""
+        async with self._write:
+            await self._connection.execute(sql, params)
+
+    async def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Every row of a query."""
+        async with self._connection.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def row(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        """The first row of a query, if there is one."""
+        async with self._connection.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def scalar(self, sql: str, params: Sequence[object] = ()) -> object:
+        """The first column of the first row of a query (None when there is no row)."""
+        row = await self.row(sql, params)
+        return None if row is None else row[0]

@@ -1,0 +1,222 @@
+"""The delivery queue: posts seen, one delivery per post and chat, and the outcome of each attempt.
+
+Every row of `deliveries` is one post for one chat, unique per pair, so no chat can be queued the
+same post twice however often a post is found. A delivery stays `pending` until Telegram has
+accepted the message; that is what makes the queue survive crashes and restarts.
+
+Lists travel as one JSON parameter read with `json_each`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+
+from bot.store.db import Database
+from bot.store.model import ALL, Delivery, NewPost, Outcome
+
+# A push goes to active, subscribed chats that have not had the post: all of them (category
+# None) or those subscribed to the category or to everything.
+_PUSH_AUDIENCE = (
+    "FROM chats AS c WHERE c.active = 1 AND EXISTS ("
+    "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id"
+    "  AND (?2 IS NULL OR s.category IN (?2, ?3)))"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.post_id = ?1 AND d.chat_id = c.id)"
+)
+
+
+class DeliveryQueries:
+    """The store's queries about posts seen, the queue, and what became of each delivery."""
+
+    _db: Database
+
+    # --- posts ------------------------------------------------------------------------------
+
+    async def seen_posts(self) -> dict[str, str]:
+        """Every post id ever recorded, with the digest of its file when last seen."""
+        rows = await self._db.rows("SELECT id, digest FROM posts")
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    async def add_posts(self, posts: Sequence[NewPost], *, now: float | None = None) -> int:
+        """Record newly found posts and queue each unarchived one for its subscribers.
+
+        One transaction for the lot: either a post is recorded and queued, or neither, so a
+        crash in between can only make the post be found again. Returns deliveries queued.
+        """
+        now = time.time() if now is None else now
+        queued = 0
+        async with self._db.transaction() as tx:
+            for post in posts:
+                recorded = await tx.execute(
+                    "INSERT OR IGNORE INTO posts (id, digest, first_seen, archived) "
+                    "VALUES (?, ?, ?, ?)",
+                    (post.id, post.digest, now, post.archived),
+                )
+                if recorded == 0 or post.archived:
+                    continue
+                queued += await tx.execute(
+                    "INSERT OR IGNORE INTO deliveries "
+                    "(post_id, chat_id, priority, created_at, updated_at) "
+                    "SELECT ?, c.id, ?, ?, ? FROM chats AS c WHERE c.active = 1 AND (? AND EXISTS ("
+                    "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id) OR (EXISTS ("
+                    "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id"
+                    "  AND (s.category = ? OR s.category IN (SELECT value FROM json_each(?))))"
+                    " AND (c.languages IS NULL OR ? IS NULL"
+                    "  OR ? IN (SELECT value FROM json_each(c.languages)))))",
+                    (
+                        post.id,
+                        post.priority,
+                        now,
+                        now,
+                        post.everyone,
+                        ALL,
+                        json.dumps(list(post.categories)),
+                        post.language,
+                        post.language,
+                    ),
+                )
+        return queued
+
+    async def update_digests(self, digests: Iterable[tuple[str, str]]) -> None:
+        """Remember the new content digest of posts whose files changed."""
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE posts SET digest = ? WHERE id = ?",
+                [(digest, post_id) for post_id, digest in digests],
+            )
+
+    # --- queueing beyond a scan: pushes and a new subscriber's backlog ----------------------
+
+    async def push_audience(self, post_id: str, category: str | None) -> int:
+        """How many chats a push of the post would reach now."""
+        value = await self._db.scalar("SELECT COUNT(*) " + _PUSH_AUDIENCE, (post_id, category, ALL))
+        return int(str(value or 0))
+
+    async def push(
+        self,
+        post_id: str,
+        digest: str,
+        *,
+        category: str | None,
+        priority: int,
+        now: float | None = None,
+    ) -> int:
+        """Queue a post for the chats that have not had it, ahead of other deliveries.
+
+        The post is recorded as seen if it was not, so a later scan does not queue it again.
+        Returns deliveries queued.
+        """
+        now = time.time() if now is None else now
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT OR IGNORE INTO posts (id, digest, first_seen, archived) "
+                "VALUES (?, ?, ?, 0)",
+                (post_id, digest, now),
+            )
+            return await tx.execute(
+                "INSERT OR IGNORE INTO deliveries "
+                "(post_id, chat_id, priority, created_at, updated_at) "
+                "SELECT ?1, c.id, ?4, ?5, ?5 " + _PUSH_AUDIENCE,
+                (post_id, category, ALL, priority, now),
+            )
+
+    async def queue_backlog(
+        self,
+        chat_id: int,
+        post_ids: Sequence[str],
+        *,
+        limit: int,
+        priority: int = 0,
+        now: float | None = None,
+    ) -> int:
+        """Queue the first `limit` of `post_ids` (newest first) for one newly subscribed chat.
+
+        Only posts already recorded qualify (one not yet recorded is queued by the next scan
+        anyway). Archived posts do: the archive is not broadcast, but a reader who just
+        subscribed asked for the newest stories, and on a fresh install those are all archived.
+        They are queued oldest first,
+        so the chat reads them in the order they were published. A post that already has a
+        delivery row for the chat (sent, failed, or cancelled when the chat left) is not queued
+        again, so the welcome never repeats or resurrects anything. Returns deliveries queued.
+        """
+        if limit <= 0 or not post_ids:
+            return 0
+        now = time.time() if now is None else now
+        async with self._db.transaction() as tx:
+            return await tx.execute(
+                "INSERT OR IGNORE INTO deliveries "
+                "(post_id, chat_id, priority, created_at, updated_at) "
+                "SELECT post_id, ?, ?, ?, ? FROM ("
+                "  SELECT j.value AS post_id, j.key AS rank FROM json_each(?) AS j"
+                "  JOIN posts AS p ON p.id = j.value"
+                "  ORDER BY j.key LIMIT ?"
+                ") WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND active = 1) "
+                "ORDER BY rank DESC",
+                (chat_id, priority, now, now, json.dumps(list(post_ids)), limit, chat_id),
+            )
+
+    # --- the sender's side: what is due, and what became of it ------------------------------
+
+    async def due(
+        self, now: float, *, after: tuple[int, int] | None = None, limit: int = 500
+    ) -> list[Delivery]:
+        """Pending deliveries whose time has come, highest priority first, then oldest.
+
+        `after` is the (priority, id) of the last row of the previous page, so the sender can
+        page past deliveries it must hold back without reading them again.
+        """
+        priority, last_id = after if after is not None else (1 << 62, 0)
+        rows = await self._db.rows(
+            "SELECT d.id, d.post_id, d.chat_id, c.type, d.priority, d.attempts, d.created_at "
+            "FROM deliveries AS d JOIN chats AS c ON c.id = d.chat_id "
+            "WHERE d.status = 'pending' AND d.not_before <= ? "
+            "AND (d.priority < ? OR (d.priority = ? AND d.id > ?)) "
+            "ORDER BY d.priority DESC, d.id LIMIT ?",
+            (now, priority, priority, last_id, limit),
+        )
+        return [
+            Delivery(int(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4]), int(r[5]), float(r[6]))
+            for r in rows
+        ]
+
+    async def next_due_time(self) -> float | None:
+        """When the earliest held-back (retrying) pending delivery becomes due, if any."""
+        value = await self._db.scalar(
+            "SELECT MIN(not_before) FROM deliveries WHERE status = 'pending' AND not_before > ?",
+            (time.time(),),
+        )
+        return None if value is None else float(str(value))
+
+    async def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Write the results of many attempts in one transaction."""
+        if not outcomes:
+            return
+        now = time.time()
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                # A message Telegram accepted is recorded even if the delivery was cancelled
+                # while it was in flight; if a retraction cancelled it, it is deleted next.
+                "UPDATE deliveries SET "
+                "revision = CASE WHEN ?1 = 'sent' AND status = 'cancelled' "
+                "AND last_error = 'retracted' THEN 'delete' ELSE revision END, "
+                "status = ?1, message_id = COALESCE(?2, message_id), "
+                "last_error = ?3, not_before = ?4, attempts = attempts + ?5, updated_at = ?6, "
+                "sent_at = CASE WHEN ?1 = 'sent' THEN ?6 ELSE sent_at END, "
+                "sent_as = COALESCE(?7, sent_as), sent_image = COALESCE(?8, sent_image) "
+                "WHERE id = ?9 AND (status = 'pending' OR ?1 = 'sent')",
+                [
+                    (
+                        o.status,
+                        o.message_id,
+                        o.error,
+                        o.not_before,
+                        int(o.counts_as_attempt),
+                        now,
+                        o.sent_as,
+                        o.sent_image,
+                        o.delivery_id,
+                    )
+                    for o in outcomes
+                ],
+            )
