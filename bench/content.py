@@ -50,8 +50,7 @@ def floor_cold(folder: str) -> dict[str, Any]:
 def newsbot_cold(folder: str, cache: str) -> dict[str, Any]:
     """`PostLibrary.scan()` from nothing with the posts cache at `cache`, then rescans with
     nothing changed."""
-    from bot.postcache import PostCache
-    from bot.posts import PostLibrary
+    from bot.posts import PostCache, PostLibrary
 
     library = PostLibrary(Path(folder), cache=PostCache(Path(cache)))
     started = time.perf_counter()

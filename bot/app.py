@@ -27,8 +27,7 @@ from bot.delivery import CardStyle, RetryPolicy, Sender
 from bot.images import ImageCache
 from bot.metrics import Metrics, MetricsServer
 from bot.pace import FREE_RATE, Pace
-from bot.postcache import PostCache
-from bot.posts import PostLibrary, Rejection, ScanReport
+from bot.posts import PostCache, PostLibrary, Rejection, ScanReport
 from bot.queue import QueueReport, queue_new_posts
 from bot.settings import Settings
 from bot.store import Store

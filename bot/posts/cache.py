@@ -4,9 +4,23 @@ Reading a post costs far more than loading its file: the Markdown body is parsed
 headline, the summary and the lead image, several times the work of the YAML front matter. A
 newsroom's archive hardly changes between two starts of the bot, so each parsed `Post` is kept
 in a small SQLite file beside the database, under a key made of the file's path, its exact
-bytes and the reading rules themselves (this package's `posts.py` and the Markdown parser's
-version). Any change to any of them is a new key, so a stale entry can never be used: it is
-simply never asked for again, and the next full scan forgets it.
+bytes and the reading rules themselves (`reading_rules`). Any change to any of them is a new
+key, so a stale entry can never be used: it is simply never asked for again, and the next full
+scan forgets it.
+
+The reading rules are exactly what decides the `Post` a file's bytes become, and nothing more:
+
+- the source of `bot/posts/parse.py`, where bytes become a `Post`;
+- the source of `bot/posts/model.py`, because the values kept here depend on it too: `safe_url`
+  and `category_key` decide a post's links, image and category keys, so a stricter `safe_url`
+  must never be bypassed by an entry read under the old one; and `Post`'s fields are what
+  `dump_post` writes;
+- `ENTRY_FORMAT`, this module's own layout of an entry, bumped by hand when `dump_post` changes;
+- the versions of the parsers `parse.py` uses (Markdown, front matter, YAML, HTML).
+
+`library.py` (finding files, scans, the index) is not among them, so changing how the folder is
+walked or indexed keeps every installation's cache. This module imports `model` and `parse`
+only, never `library`, which uses it.
 
 The cache is disposable. Deleting the file costs one slower start; a corrupt or unreadable file
 is reported once and the bot reads every post the slow way.
@@ -18,40 +32,49 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bot import posts
-from bot.posts import Category, Post, Run
+from bot.posts import model, parse
+from bot.posts.model import Category, Post, Run
 
 log = logging.getLogger(__name__)
 
-
-def _rules() -> bytes:
-    """What decides how a file becomes a `Post`: the reading code and its parsers' versions."""
-    source = Path(posts.__file__).read_bytes()
-    versions = ",".join(
-        metadata.version(name)
-        for name in (
-            "markdown-it-py",
-            "python-frontmatter",
-            "PyYAML",
-            "markdownify",  # HTML posts
-            "beautifulsoup4",
-        )
-    )
-    return hashlib.sha256(source + versions.encode()).digest()
+#: The layout of one entry as `dump_post` writes it; part of every key.
+ENTRY_FORMAT = 1
+#: The modules whose source decides how a file becomes a `Post` (see the module docstring).
+RULE_SOURCES: tuple[Path, ...] = (Path(parse.__file__), Path(model.__file__))
+#: The distributions `parse.py` reads posts with.
+PARSERS = (
+    "markdown-it-py",
+    "python-frontmatter",
+    "PyYAML",
+    "markdownify",  # HTML posts
+    "beautifulsoup4",
+)
 
 
-_RULES = _rules()
+def reading_rules(read_source: Callable[[Path], bytes] = Path.read_bytes) -> bytes:
+    """A digest of what decides how a file becomes a `Post`: `RULE_SOURCES` as `read_source`
+    returns them, `ENTRY_FORMAT` and the parsers' versions."""
+    digest = hashlib.sha256(f"entry format {ENTRY_FORMAT}\0".encode())
+    for path in RULE_SOURCES:
+        source = read_source(path)
+        digest.update(f"{path.name} {len(source)}\0".encode())
+        digest.update(source)
+    digest.update(",".join(metadata.version(name) for name in PARSERS).encode())
+    return digest.digest()
 
 
-def cache_key(path: Path, raw: bytes) -> str:
+_RULES = reading_rules()
+
+
+def cache_key(path: Path, raw: bytes, rules: bytes = _RULES) -> str:
     """The key of one file's reading: its path, its bytes, and the reading rules."""
-    digest = hashlib.sha256(_RULES)
+    digest = hashlib.sha256(rules)
     digest.update(str(path).encode("utf-8", "surrogateescape"))
     digest.update(b"\0")
     digest.update(raw)

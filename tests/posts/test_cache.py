@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,12 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import posts
-from bot.postcache import PostCache, dump_post, load_post
-from bot.posts import Category, Post, PostLibrary, Run, read_post
+from bot.posts import Category, Post, PostCache, PostLibrary, Run, parse_post, read_post
+from bot.posts.cache import cache_key, dump_post, load_post, reading_rules
 from tests.helpers import SEED, WritePost
 
-CONTENT = Path(__file__).resolve().parents[1] / "content"
+CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 runs = st.builds(
     Run,
@@ -89,13 +89,13 @@ def test_a_restart_reads_from_the_cache_and_an_edit_is_read_again(
     first.scan()
 
     parsed: list[Path] = []
-    real_parse = posts.parse_post
+    real_parse = parse_post
 
     def counting_parse(path: Path, raw: bytes) -> Post:
         parsed.append(path)
         return real_parse(path, raw)
 
-    monkeypatch.setattr(posts, "parse_post", counting_parse)
+    monkeypatch.setattr("bot.posts.library.parse_post", counting_parse)
     restarted = PostLibrary(content, cache=PostCache(cache_file))
     restarted.scan()
     assert parsed == []
@@ -138,3 +138,60 @@ def test_a_corrupt_cache_is_reported_and_every_post_still_loads(
     library.scan()
     assert [p.title for p in library.posts] == ["Still here"]
     assert "post cache unusable" in caplog.text
+
+
+# --- the key ------------------------------------------------------------------------------------
+
+POSTS_PACKAGE = Path(__file__).resolve().parents[2] / "bot" / "posts"
+
+
+def edited(name: str, read: list[Path]) -> Callable[[Path], bytes]:
+    """A source reader that sees `name` (one module of the package) with a line added to it."""
+
+    def read_source(path: Path) -> bytes:
+        read.append(path)
+        source = path.read_bytes()
+        return source + b"\n# an edit\n" if path.name == name else source
+
+    return read_source
+
+
+def test_the_key_follows_the_reading_rules_and_not_the_library() -> None:
+    raw = SEED.read_bytes()
+    read: list[Path] = []
+    as_installed = cache_key(SEED, raw)
+    assert cache_key(SEED, raw, reading_rules(edited("none.py", read))) == as_installed
+    assert {path.resolve() for path in read} == {
+        POSTS_PACKAGE / "parse.py",
+        POSTS_PACKAGE / "model.py",
+    }
+
+    assert cache_key(SEED, raw, reading_rules(edited("library.py", []))) == as_installed
+    assert cache_key(SEED, raw, reading_rules(edited("cache.py", []))) == as_installed
+    assert cache_key(SEED, raw, reading_rules(edited("parse.py", []))) != as_installed
+    assert cache_key(SEED, raw, reading_rules(edited("model.py", []))) != as_installed
+
+
+def test_the_key_follows_the_file_path_and_bytes() -> None:
+    raw = SEED.read_bytes()
+    key = cache_key(SEED, raw)
+    assert cache_key(SEED, raw) == key
+    assert cache_key(SEED.with_name("elsewhere.md"), raw) != key
+    assert cache_key(SEED, raw + b"\n") != key
+
+
+def test_an_entry_read_under_other_rules_is_never_recalled(
+    tmp_path: Path, content: Path, write_post: WritePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_post("one.md", title="Kept under the old rules")
+    cache_file = tmp_path / "posts-cache.sqlite3"
+    cache = PostCache(cache_file)
+    PostLibrary(content, cache=cache).scan()
+    cache.close()
+    assert PostCache(cache_file).recall(path, path.read_bytes())[1] is not None
+
+    new_rules = reading_rules(edited("parse.py", []))
+    monkeypatch.setattr(
+        "bot.posts.cache.cache_key", lambda path, raw: cache_key(path, raw, new_rules)
+    )
+    assert PostCache(cache_file).recall(path, path.read_bytes())[1] is None

@@ -1,0 +1,242 @@
+"""The library of all posts: finding post files, rescanning them, and the index readers ask.
+
+A content folder is walked as Jekyll would (names starting with `_` or `.` are skipped), each
+post file is read through `parse` (or recalled from the posts cache when its bytes were read
+before), and the posts are indexed newest first, by id, by category and by language.
+
+A file that cannot be read becomes a `Rejection` with a one-line reason; it never stops the
+other posts from loading. A scan re-reads only files whose size or modification time changed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bot.errors import PostError
+from bot.posts.cache import PostCache
+from bot.posts.model import Category, Post, Rejection, primary_language
+from bot.posts.parse import MAX_FILE_BYTES, parse_post
+
+POST_SUFFIXES = frozenset({".md", ".markdown", ".html"})
+
+
+# --- one file ----------------------------------------------------------------------------------
+
+
+def read_bytes(path: Path) -> bytes:
+    """A post file's bytes, refusing one too large to be a post before reading it."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise PostError(f"file is larger than {MAX_FILE_BYTES // 1024} KB")
+        return path.read_bytes()
+    except OSError as exc:
+        raise PostError(f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def read_post(path: Path) -> Post:
+    """Read and parse one post file."""
+    return parse_post(path, read_bytes(path))
+
+
+# --- the content folder ------------------------------------------------------------------------
+
+
+def post_files(root: Path) -> Iterator[str]:
+    """Every post file under `root` (or `root` itself when it is one), skipping `_drafts`,
+    `.git` and every other name that starts with `_` or `.`, as Jekyll does."""
+    if root.is_file():
+        if root.suffix.lower() in POST_SUFFIXES:
+            yield str(root)
+        return
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(("_", ".")):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from post_files(Path(entry.path))
+        elif os.path.splitext(entry.name)[1].lower() in POST_SUFFIXES and entry.is_file():
+            yield entry.path
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    """What a scan of the content folder found different from the one before."""
+
+    added: tuple[Post, ...] = ()
+    changed: tuple[Post, ...] = ()
+    removed: tuple[str, ...] = ()
+    rejected: tuple[Rejection, ...] = ()
+
+    @property
+    def anything_changed(self) -> bool:
+        """Whether the set of posts or their content differs from the previous scan."""
+        return bool(self.added or self.changed or self.removed)
+
+
+@dataclass(slots=True)
+class _CachedFile:
+    size: int
+    mtime_ns: int
+    result: Post | Rejection
+
+
+class PostLibrary:
+    """All posts of the content folder, indexed newest first, by category and by id.
+
+    `scan()` re-reads only files whose size or modification time changed, so rescanning a large
+    archive that did not change costs one directory walk and no parsing. With a `PostCache`,
+    the first scan after a start parses only the files that changed since the last run.
+    """
+
+    def __init__(self, root: Path, *, cache: PostCache | None = None) -> None:
+        self.root = root
+        self._cache = cache
+        self._files: dict[str, _CachedFile] = {}
+        self._posts: list[Post] = []
+        self._by_id: dict[str, Post] = {}
+        self._by_category: dict[str, list[Post]] = {}
+        self._by_language: dict[str | None, list[Post]] = {}
+        self._categories: dict[str, Category] = {}
+        self._rejected: tuple[Rejection, ...] = ()
+
+    def scan(self) -> ScanReport:
+        """Bring the index up to date with the folder and report what changed."""
+        seen = set(post_files(self.root))
+        first_scan = not self._files
+        keys: list[str] = []
+        dirty = False
+        for gone in self._files.keys() - seen:
+            del self._files[gone]
+            dirty = True
+        for file_path in seen:
+            try:
+                stat = os.stat(file_path)
+            except OSError:
+                continue
+            cached = self._files.get(file_path)
+            if cached and (cached.size, cached.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                continue
+            result = self._read(Path(file_path), keys)
+            self._files[file_path] = _CachedFile(stat.st_size, stat.st_mtime_ns, result)
+            dirty = True
+        if self._cache is not None:
+            # An empty first scan (a folder not mounted yet, say) forgets nothing.
+            self._cache.save(in_use=keys if first_scan and keys else None)
+        if not dirty:
+            return ScanReport(rejected=self._rejected)
+        return self._rebuild()
+
+    def _read(self, path: Path, keys: list[str]) -> Post | Rejection:
+        """One file as a post (from the cache when its bytes were read before), or why not."""
+        try:
+            raw = read_bytes(path)
+            if self._cache is None:
+                return parse_post(path, raw)
+            key, post = self._cache.recall(path, raw)
+            if post is None:
+                post = parse_post(path, raw)
+                self._cache.keep(key, post)
+            keys.append(key)
+            return post
+        except PostError as exc:
+            return Rejection(self._relative(path), str(exc))
+
+    def _relative(self, path: Path) -> Path:
+        try:
+            return path.relative_to(self.root)
+        except ValueError:
+            return path
+
+    def _rebuild(self) -> ScanReport:
+        before = self._by_id
+        by_id: dict[str, Post] = {}
+        rejected: list[Rejection] = []
+        for file_path in sorted(self._files):
+            result = self._files[file_path].result
+            if isinstance(result, Rejection):
+                rejected.append(result)
+            elif result.id in by_id:
+                first = self._relative(by_id[result.id].path)
+                reason = f"duplicate id {result.id!r} (already used by {first})"
+                rejected.append(Rejection(self._relative(result.path), reason))
+            else:
+                by_id[result.id] = result
+        posts = sorted(by_id.values(), key=lambda p: (p.date, p.id), reverse=True)
+        by_category: dict[str, list[Post]] = {}
+        by_language: dict[str | None, list[Post]] = {}
+        categories: dict[str, Category] = {}
+        for post in posts:
+            for category in post.categories:
+                by_category.setdefault(category.key, []).append(post)
+                categories.setdefault(category.key, category)
+            by_language.setdefault(primary_language(post.language), []).append(post)
+        self._posts, self._by_id, self._by_category = posts, by_id, by_category
+        self._by_language = by_language
+        self._categories = dict(sorted(categories.items()))
+        self._rejected = tuple(rejected)
+        return ScanReport(
+            added=tuple(p for i, p in by_id.items() if i not in before),
+            changed=tuple(
+                p for i, p in by_id.items() if i in before and before[i].digest != p.digest
+            ),
+            removed=tuple(i for i in before if i not in by_id),
+            rejected=self._rejected,
+        )
+
+    @property
+    def posts(self) -> list[Post]:
+        """Every loaded post, newest first (including unpublished and future ones)."""
+        return self._posts
+
+    @property
+    def categories(self) -> dict[str, Category]:
+        """Categories by key, in key order."""
+        return self._categories
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages posts are written in (primary codes, sorted)."""
+        return sorted(language for language in self._by_language if language is not None)
+
+    def candidates(
+        self, *, category: str | None = None, languages: frozenset[str] | None = None
+    ) -> Iterable[Post]:
+        """Posts newest first, among them every post of `category` that a reader of `languages`
+        receives (posts without a language reach everyone), and as few others as the indexes
+        allow, so that finding a reader's newest few never walks the whole archive."""
+        by_category = self._posts if category is None else self._by_category.get(category, [])
+        if languages is None:
+            return by_category
+        lists = [self._by_language.get(code, []) for code in (*sorted(languages), None)]
+        if sum(map(len, lists)) >= len(by_category):
+            return by_category
+        return heapq.merge(*lists, key=lambda post: (post.date, post.id), reverse=True)
+
+    @property
+    def rejected(self) -> tuple[Rejection, ...]:
+        """Files the last scan could not load."""
+        return self._rejected
+
+    def get(self, post_id: str) -> Post | None:
+        """The post with this id, if loaded."""
+        return self._by_id.get(post_id)
+
+    def latest(self, now: datetime, *, limit: int = 5, category: str | None = None) -> list[Post]:
+        """The newest posts readers may see at `now`, optionally of one category key."""
+        pool = self._posts if category is None else self._by_category.get(category, [])
+        found: list[Post] = []
+        for post in pool:
+            if post.is_live(now):
+                found.append(post)
+                if len(found) >= limit:
+                    break
+        return found

@@ -1,0 +1,135 @@
+"""The library of posts: which files are posts, rejections, the index, and rescans."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.posts import MAX_FILE_BYTES, PostLibrary, parse_post
+from tests.helpers import WritePost
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+# --- the sample content ------------------------------------------------------------------------
+
+
+def test_sample_content_loads_without_rejections() -> None:
+    library = PostLibrary(CONTENT)
+    library.scan()
+    assert library.rejected == ()
+    assert len(library.posts) >= 12
+    assert len(library.categories) >= 4
+
+
+# --- which files load --------------------------------------------------------------------------
+
+
+def test_broken_files_are_rejected_with_a_reason_and_the_rest_load(
+    content: Path, write_post: WritePost
+) -> None:
+    write_post("good.md")
+    (content / "yaml.md").write_text("---\ntitle: [unclosed\n---\nBody\n", encoding="utf-8")
+    (content / "empty.md").write_text("---\ntitle: T\ndate: 2026-01-01\n---\n\n", encoding="utf-8")
+    (content / "huge.md").write_bytes(b"---\ntitle: T\n---\n" + b"x" * (MAX_FILE_BYTES + 1))
+    (content / "notes.md").write_text("just notes\n", encoding="utf-8")
+    library = PostLibrary(content)
+    library.scan()
+    reasons = {str(r.path): r.reason for r in library.rejected}
+    assert [p.id for p in library.posts] == ["good"]
+    assert reasons["yaml.md"].startswith("malformed front matter")
+    assert reasons["empty.md"] == "the post has no body"
+    assert reasons["huge.md"].startswith("file is larger than")
+    assert reasons["notes.md"].startswith("no front matter")
+    assert all("\n" not in reason for reason in reasons.values())
+
+
+def test_drafts_and_hidden_files_are_ignored(content: Path, write_post: WritePost) -> None:
+    write_post("_drafts/draft.md")
+    write_post(".hidden/secret.md")
+    write_post("_private.md")
+    write_post("notes.txt")
+    write_post("2026/nested.md")
+    library = PostLibrary(content)
+    library.scan()
+    assert [p.id for p in library.posts] == ["nested"]
+
+
+def test_duplicate_id_is_reported_for_the_second_file(write_post: WritePost) -> None:
+    write_post("a.md", code="SAME")
+    write_post("b.md", code="SAME")
+    library = PostLibrary(write_post("c.md").parent)
+    library.scan()
+    assert library.get("SAME") is not None and library.get("SAME").path.name == "a.md"  # type: ignore[union-attr]
+    [rejection] = library.rejected
+    assert str(rejection.path) == "b.md" and "duplicate id 'SAME'" in rejection.reason
+
+
+# --- the index ---------------------------------------------------------------------------------
+
+
+def test_index_is_newest_first_and_by_category(write_post: WritePost) -> None:
+    write_post("old.md", date="2026-11-01T00:00:00Z", category="World")
+    write_post("new.md", date="2026-11-03T00:00:00Z", category="Business")
+    write_post("mid.md", date="2026-11-02T00:00:00Z", category="World")
+    write_post("hidden.md", date="2026-11-04T00:00:00Z", category="World", published=False)
+    write_post("future.md", date="2030-01-01T00:00:00Z", category="World")
+    library = PostLibrary(write_post("x.md", date="2026-10-01T00:00:00Z").parent)
+    library.scan()
+    assert [p.id for p in library.latest(NOW, limit=3)] == ["new", "mid", "old"]
+    assert [p.id for p in library.latest(NOW, category="world")] == ["mid", "old"]
+    assert list(library.categories) == ["business", "world"]
+
+
+def test_rescan_parses_only_changed_files(
+    write_post: WritePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = write_post("a.md")
+    write_post("b.md")
+    library = PostLibrary(first.parent)
+    report = library.scan()
+    assert {p.id for p in report.added} == {"a", "b"}
+
+    parsed: list[Path] = []
+    real = parse_post
+    monkeypatch.setattr(
+        "bot.posts.library.parse_post", lambda p, raw: parsed.append(p) or real(p, raw)
+    )
+    assert not library.scan().anything_changed
+    assert parsed == []
+
+    write_post("a.md", "A changed paragraph, longer than before.")
+    (first.parent / "b.md").unlink()
+    write_post("c.md")
+    report = library.scan()
+    assert [p.id for p in report.changed] == ["a"]
+    assert report.removed == ("b",)
+    assert [p.id for p in report.added] == ["c"]
+    assert {p.name for p in parsed} == {"a.md", "c.md"}
+
+
+def test_candidates_find_the_same_newest_posts_as_a_walk_of_everything(
+    write_post: WritePost,
+) -> None:
+    from bot.subscriptions import newest
+
+    shapes = [("en", "World"), ("th", "World"), (None, "Business"), ("en-US", "Business")]
+    for number in range(40):
+        language, category = shapes[number % len(shapes)]
+        meta: dict[str, object] = {"category": category, "date": f"2026-11-{1 + number % 20:02d}"}
+        if language:
+            meta["language"] = language
+        write_post(f"p{number}.md", **meta)
+    library = PostLibrary(write_post("p0.md", category="World").parent)
+    library.scan()
+
+    assert library.languages == ["en", "th"]
+    for category in (None, "world", "business", "none_such"):
+        for languages in (None, frozenset({"en"}), frozenset({"th"}), frozenset({"fr"})):
+            pool = library.candidates(category=category, languages=languages)
+            found = newest(pool, NOW, count=7, category=category, languages=languages)
+            walked = newest(library.posts, NOW, count=7, category=category, languages=languages)
+            assert found == walked, (category, languages)
