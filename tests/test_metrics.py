@@ -18,8 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot import delivery
 from bot.metrics import FAILURE_REASONS, Metrics, MetricsServer
 from tests.conftest import StartBot
+from tests.double import TelegramDouble
 from tests.helpers import WritePost
-from tests.telegram_double import TelegramDouble
 
 ROOT = Path(__file__).resolve().parents[1]
 RECENT = (datetime.now(UTC) - timedelta(hours=1)).isoformat()

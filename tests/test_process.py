@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.store import Store
+from tests.double import TelegramDouble
 from tests.helpers import TOKEN, WritePost
-from tests.telegram_double import TelegramDouble
 
 CHATS = list(range(5000, 5060))
 

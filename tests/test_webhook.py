@@ -12,7 +12,7 @@ import httpx
 from pydantic import SecretStr
 
 from tests.conftest import StartBot
-from tests.telegram_double import TelegramDouble
+from tests.double import TelegramDouble
 
 SECRET = "s3cret-token_for-tests"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
