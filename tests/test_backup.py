@@ -21,21 +21,17 @@ def chats_in(path: Path) -> int:
 
 
 async def test_a_live_database_is_copied_with_its_newest_rows(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    database = tmp_path / "data" / "newsbot.sqlite3"
-    store = await Store.open(database)
-    try:
-        for chat in range(1, 51):
-            await store.subscribe(chat, "private", None)
-        # The newest rows are still in the -wal file: a plain copy of the main file misses them.
-        assert (tmp_path / "data" / "newsbot.sqlite3-wal").stat().st_size > 0
-        target = tmp_path / "backups" / "copy.sqlite3"
-        target.parent.mkdir()
-        assert main(["backup", str(target), "--database", str(database)]) == 0
-        await store.subscribe(51, "private", None)  # the bot goes on writing
-    finally:
-        await store.close()
+    database = tmp_path / "data" / "newsbot.sqlite3"  # the store fixture's file, open here
+    for chat in range(1, 51):
+        await store.subscribe(chat, "private", None)
+    # The newest rows are still in the -wal file: a plain copy of the main file misses them.
+    assert (tmp_path / "data" / "newsbot.sqlite3-wal").stat().st_size > 0
+    target = tmp_path / "backups" / "copy.sqlite3"
+    target.parent.mkdir()
+    assert main(["backup", str(target), "--database", str(database)]) == 0
+    await store.subscribe(51, "private", None)  # the bot goes on writing
     out = capsys.readouterr().out
     assert out.startswith(f"backed up {database} to {target} (") and "schema" in out
     assert sorted(p.name for p in target.parent.iterdir()) == ["copy.sqlite3"]  # no leftovers
@@ -47,11 +43,12 @@ async def test_a_live_database_is_copied_with_its_newest_rows(
         await restored.close()
 
 
-async def test_a_folder_gets_a_dated_copy_and_a_stopped_database_works_too(tmp_path: Path) -> None:
-    database = tmp_path / "newsbot.sqlite3"
-    store = await Store.open(database)
+async def test_a_folder_gets_a_dated_copy_and_a_stopped_database_works_too(
+    tmp_path: Path, store: Store
+) -> None:
+    database = tmp_path / "data" / "newsbot.sqlite3"  # the store fixture's file
     await store.subscribe(1, "private", None)
-    await store.close()
+    await store.close()  # stopped: the fixture's own close after the test is then a no-op
     folder = tmp_path / "backups"
     folder.mkdir()
     done = backup(database, folder, now=datetime(2026, 11, 20, 8, 0, tzinfo=UTC))

@@ -39,13 +39,15 @@ async def launch(tmp_path: Path, double: TelegramDouble, **env: str) -> asyncio.
         log.close()
 
 
-async def prepare(tmp_path: Path) -> None:
-    """A database with subscribed chats and the archive already taken."""
-    store = await Store.open(tmp_path / "data" / "newsbot.sqlite3")
+async def prepare(store: Store) -> None:
+    """Subscribed chats and the archive already taken, then the database left to the bot.
+
+    `store` is the fixture's database: the very file `launch` points the bot at.
+    """
     for chat in CHATS:
         await store.subscribe(chat, "private", None)
     await store.set_setting("archive_taken", "yes")
-    await store.close()
+    await store.close()  # the fixture's own close after the test is then a no-op
 
 
 def received(double: TelegramDouble) -> list[int]:
@@ -77,9 +79,9 @@ async def test_missing_token_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 async def test_hard_kill_mid_broadcast_repeats_at_most_what_was_in_flight(
-    tmp_path: Path, double: TelegramDouble, content: Path, write_post: WritePost
+    tmp_path: Path, store: Store, double: TelegramDouble, content: Path, write_post: WritePost
 ) -> None:
-    await prepare(tmp_path)
+    await prepare(store)
     first = await launch(tmp_path, double, NEWSBOT_RATE="20")
     when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     write_post("breaking.md", title="Breaking story", date=when)

@@ -20,10 +20,9 @@ async def scan_and_queue(store: Store, library: PostLibrary, now: datetime = NOW
 
 
 async def test_first_start_archives_the_existing_archive(
-    tmp_path: Path, content: Path, write_post: WritePost
+    store: Store, content: Path, write_post: WritePost
 ) -> None:
     write_post("a.md", date="2026-11-25T11:00:00Z")
-    store = await Store.open(tmp_path / "db.sqlite3")
     await store.subscribe(1, "private", None)
     library = PostLibrary(content)
     first = await scan_and_queue(store, library)
@@ -32,25 +31,21 @@ async def test_first_start_archives_the_existing_archive(
     write_post("b.md", date="2026-11-25T11:30:00Z")
     second = await scan_and_queue(store, library)
     assert second.queued_posts == ("b",) and second.deliveries == 1
-    await store.close()
 
 
 async def test_first_start_with_an_empty_folder_sends_later_posts(
-    tmp_path: Path, content: Path, write_post: WritePost
+    store: Store, content: Path, write_post: WritePost
 ) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
     await store.subscribe(1, "private", None)
     library = PostLibrary(content)
     await scan_and_queue(store, library)
     write_post("a.md", date="2026-11-25T11:00:00Z")
     assert (await scan_and_queue(store, library)).queued_posts == ("a",)
-    await store.close()
 
 
 async def test_old_posts_found_later_are_archived_not_pushed(
-    tmp_path: Path, content: Path, write_post: WritePost
+    store: Store, content: Path, write_post: WritePost
 ) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
     await store.subscribe(1, "private", None)
     library = PostLibrary(content)
     await scan_and_queue(store, library)
@@ -59,13 +54,11 @@ async def test_old_posts_found_later_are_archived_not_pushed(
     report = await scan_and_queue(store, library)
     assert report.archived_posts == ("old",)
     assert report.queued_posts == ("fresh",)
-    await store.close()
 
 
 async def test_future_and_unpublished_posts_wait(
-    tmp_path: Path, content: Path, write_post: WritePost
+    store: Store, content: Path, write_post: WritePost
 ) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
     await store.subscribe(1, "private", None)
     library = PostLibrary(content)
     await scan_and_queue(store, library)
@@ -77,13 +70,11 @@ async def test_future_and_unpublished_posts_wait(
     released = await scan_and_queue(store, library, NOW + timedelta(hours=4))
     assert released.queued_posts == ("later",)
     assert await store.delivery_counts() == {"pending": 1}
-    await store.close()
 
 
 async def test_a_change_outside_the_card_is_not_a_correction(
-    tmp_path: Path, content: Path, write_post: WritePost
+    store: Store, content: Path, write_post: WritePost
 ) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
     await store.subscribe(1, "private", None)
     library = PostLibrary(content)
     await scan_and_queue(store, library)
@@ -93,13 +84,11 @@ async def test_a_change_outside_the_card_is_not_a_correction(
     report = await scan_and_queue(store, library)
     assert report.queued_posts == () and report.corrected_posts == ()
     assert await store.delivery_counts() == {"pending": 1}
-    await store.close()
 
 
 async def test_corrections_and_retractions_reach_delivered_messages(
-    tmp_path: Path, content: Path, write_post: WritePost
+    store: Store, content: Path, write_post: WritePost
 ) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
     for chat in (1, 2):
         await store.subscribe(chat, "private", None)
     library = PostLibrary(content)
@@ -122,4 +111,3 @@ async def test_corrections_and_retractions_reach_delivered_messages(
     [revision] = await store.due_revisions(now=1e12)
     assert revision.revision == Revision.DELETE  # sent within Telegram's 48 hours
     assert await store.due(now=1e12) == []  # chat 2's copy will not go out now
-    await store.close()
