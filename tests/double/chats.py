@@ -1,7 +1,7 @@
 """Who is who: the bot itself, the chats it talks to and their members.
 
-Chat kinds follow Telegram's id conventions (positive: a private chat; -100...: a supergroup or
-channel; other negative ids: a basic group) unless a test says otherwise in `chat_types`. A chat
+Chat kinds follow Telegram's id conventions (positive: a private chat; -100...: a supergroup;
+other negative ids: a basic group) unless a test says otherwise in `chat_types`. A chat
 can be made to refuse the bot the way Telegram does: blocked or kicked (`forbidden_chats`, 403),
 gone (`missing_chats`, "chat not found") or upgraded to a supergroup (`migrations`, with
 `migrate_to_chat_id`). Every method addressed to a chat checks these first, in Telegram's order.

@@ -5,7 +5,8 @@ leading /command), `press_button` (a callback query, only for a button that exis
 message), `channel_post`, or any raw update with `add_update`. getUpdates answers like
 Telegram's long poll: it confirms by offset, waits (bounded) until something arrives, honours
 `allowed_updates`, and a second poller ends the first with 409 Conflict. Updates are handed out
-in `update_id` order, which is why a later command's reply proves an earlier one was handled.
+in `update_id` order and the bot handles them in turn, which is why a test can prove that an
+earlier update was handled (or ignored) by waiting for the reply to a later one.
 """
 
 from __future__ import annotations
