@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from tests.telegram_double import TelegramDouble
+from tests.double import TelegramDouble
 
 FOLD_EVERY = 0.2  # seconds between folds of the double's records into counters
 

@@ -12,8 +12,8 @@ from bot.app import Newsbot
 from bot.delivery import RetryPolicy
 from bot.settings import Settings
 from bot.store import Store
+from tests.double import TelegramDouble
 from tests.helpers import TOKEN, WritePost, post_text
-from tests.telegram_double import TelegramDouble
 
 StartBot = Callable[..., Awaitable[Newsbot]]
 FAST_RETRY = RetryPolicy(attempts=4, base=0.05, cap=0.2)

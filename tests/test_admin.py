@@ -9,8 +9,8 @@ from typing import Any
 
 from bot.app import Newsbot
 from tests.conftest import StartBot
+from tests.double import TelegramDouble
 from tests.helpers import WritePost
-from tests.telegram_double import TelegramDouble
 
 EDITOR = 777
 READER = 42

@@ -18,8 +18,8 @@ from bot.app import Newsbot
 from bot.i18n import catalogue
 from bot.store import ALL
 from tests.conftest import StartBot
+from tests.double import TelegramDouble
 from tests.helpers import WritePost
-from tests.telegram_double import TelegramDouble
 
 BOT = "newsbot_test_bot"
 ANY_CHATTER = catalogue("en")("unknown.text")

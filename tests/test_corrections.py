@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bot.app import Newsbot
 from tests.conftest import StartBot
+from tests.double import TelegramDouble
 from tests.helpers import WritePost
-from tests.telegram_double import TelegramDouble
 
 WHEN = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 CHATS = (1, 2)

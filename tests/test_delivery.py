@@ -9,8 +9,8 @@ from bot.app import Newsbot
 from bot.settings import Settings
 from bot.store import Status, Store
 from tests.conftest import StartBot
+from tests.double import DEFAULT_GROUP_USER_ID, TelegramDouble
 from tests.helpers import WritePost
-from tests.telegram_double import DEFAULT_GROUP_USER_ID, TelegramDouble
 
 #: Posts in these tests are dated an hour ago: new enough to be pushed whenever the suite runs.
 RECENT = (datetime.now(UTC) - timedelta(hours=1)).isoformat()

@@ -12,8 +12,8 @@ import pytest
 
 from bot import logs
 from tests.conftest import StartBot
+from tests.double import TelegramDouble
 from tests.helpers import TOKEN, WritePost
-from tests.telegram_double import TelegramDouble
 
 
 def record(message: str, *args: object, exc: bool = False) -> logging.LogRecord:

@@ -18,8 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot import delivery
 from bot.metrics import FAILURE_REASONS, Metrics, MetricsServer
 from tests.conftest import StartBot
-from tests.helpers import WritePost
-from tests.telegram_double import TelegramDouble
+from tests.double import TelegramDouble
+from tests.helpers import WritePost, eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 RECENT = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
@@ -99,13 +99,12 @@ async def test_queue_depth_counts_what_waits(
     write_post("a.md", title="Waiting story", date=RECENT)
     scrape = f"http://127.0.0.1:{bot.metrics_port}/metrics"
     async with httpx.AsyncClient(timeout=5) as client:
-        found = samples((await client.get(scrape)).text)
-        for _ in range(100):
-            if found["newsbot_queue_depth"] == 1:
-                break
-            await asyncio.sleep(0.02)
+
+        async def queued() -> dict[str, float] | None:
             found = samples((await client.get(scrape)).text)
-        assert found["newsbot_queue_depth"] == 1
+            return found if found["newsbot_queue_depth"] == 1 else None
+
+        found = await eventually(queued, description="one delivery waiting in the queue")
         assert found["newsbot_active_chats"] == 1
         await bot.store.subscribe(2, "private", None)  # after the post was queued: gets nothing
         assert samples((await client.get(scrape)).text)["newsbot_active_chats"] == 2
@@ -185,12 +184,13 @@ async def test_health_fails_while_outcomes_cannot_be_written_and_recovers(
     # failing mount would make it.
     await bot.store._db.execute("PRAGMA query_only = ON")
     async with httpx.AsyncClient(timeout=5) as client:
-        for _ in range(100):
+
+        async def unhealthy() -> tuple[int, str] | None:
             health = await client.get(url)
-            if health.status_code != 200:
-                break
-            await asyncio.sleep(0.05)
-        assert health.status_code == 503 and "outcomes unwritten" in health.text
+            return (health.status_code, health.text) if health.status_code != 200 else None
+
+        status, text = await eventually(unhealthy, description="the health check failing")
+        assert status == 503 and "outcomes unwritten" in text
 
         await bot.store._db.execute("PRAGMA query_only = OFF")
         await double.wait_for(lambda: bot.sender.pending_outcomes == 0, timeout=5)

@@ -9,8 +9,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.double import TelegramDouble
 from tests.helpers import TOKEN, WritePost, open_store
-from tests.telegram_double import TelegramDouble
 
 CHATS = list(range(5000, 5060))
 

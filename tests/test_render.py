@@ -19,8 +19,8 @@ from bot.render import (
     split_text,
     utf16_len,
 )
+from tests.double import html_to_text
 from tests.helpers import SEED
-from tests.telegram_double import html_to_text
 
 URL = "https://www.example-news.com/world/1/story"
 

@@ -16,8 +16,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.transport import AiohttpRequest
+from tests.double import TelegramDouble, UploadedFile
 from tests.helpers import TOKEN
-from tests.telegram_double import TelegramDouble, UploadedFile
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
