@@ -23,8 +23,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, InputMediaPhoto, LinkPreviewOptions
-from telegram import Message as TelegramMessage
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    LinkPreviewOptions,
+    Message,
+)
 from telegram.error import TelegramError
 
 from bot.calls import keyboard, link_preview, photo_file_id
@@ -38,7 +44,7 @@ log = logging.getLogger(__name__)
 
 RETRACTED = "Retracted"
 
-Answer = TelegramMessage | bool | None
+Answer = Message | bool | None
 """Telegram's answer to a revision: the edited message, True for a deletion, None when there
 was nothing left to do."""
 
@@ -160,7 +166,7 @@ class Corrections:
 
     async def _edit_card(
         self, copy: SentMessage, card: Card, post: Post | None, photo: str | InputFile | None
-    ) -> TelegramMessage | bool:
+    ) -> Message | bool:
         params = card.params
         buttons = keyboard(params, self._bot)
         image = new_image(copy, post)
@@ -178,7 +184,7 @@ class Corrections:
         text: str,
         buttons: InlineKeyboardMarkup | None,
         preview: LinkPreviewOptions | None,
-    ) -> TelegramMessage | bool:
+    ) -> Message | bool:
         if copy.sent_as == "photo":
             return await self._bot.edit_message_caption(
                 chat_id=copy.chat_id,

@@ -1,26 +1,32 @@
 """What a Bot API error means, read once, in one place; what to do about it is the caller's.
 
-python-telegram-bot raises a handful of exception classes, and Telegram says the rest in words:
-a `BadRequest` may be a photo Telegram could not fetch, a chat that is gone, an edit with nothing
-to change or a bug in a card. `classify` turns any `telegram.error.TelegramError` into a `Fault`,
-with the figures some of them carry, so callers decide by meaning, never by message text:
+python-telegram-bot raises a handful of exception classes and says the rest in words: a
+`BadRequest` may be a photo Telegram could not fetch, a chat that is gone, an edit with nothing
+to change or a bug in a card. `classify` turns any `telegram.error.TelegramError` into a `Fault`
+with the figures it carries, so callers decide by meaning, never by message text:
 
-    Fault                 raised as                        a broadcaster...
-    RETRY_LATER           RetryAfter                       waits `retry_after` seconds
-    TOKEN_REFUSED         InvalidToken, EndPointNotFound   waits for the set-up to be fixed
-    CHAT_GONE             Forbidden, BadRequest "chat not found", "need administrator rights"...
-    CHAT_MOVED            ChatMigrated                     follows the chat to `new_chat_id`
-    IMAGE_UNFETCHABLE     BadRequest "failed to get http url content"...  uploads the image
-    NOT_MODIFIED          BadRequest "message is not modified"    has nothing left to do
-    MESSAGE_GONE          BadRequest "message to edit/delete not found"   has nothing left to do
-    CANNOT_DELETE         BadRequest "message can't be deleted"   edits the message instead
-    BAD_REQUEST           any other BadRequest              has a bug to fix: never retries
-    TIMED_OUT             TimedOut                          cannot know whether it arrived
-    NETWORK               NetworkError, 5xx, anything else  retries with backoff
+    Fault               PTB raises                          a broadcaster
+    RETRY_LATER         RetryAfter (`retry_after`)          waits that long, keeps the message
+    TOKEN_REFUSED       InvalidToken, EndPointNotFound      waits for its set-up to be fixed
+    CHAT_GONE           Forbidden; BadRequest "chat not     makes the chat inactive
+                        found", "not enough rights"...
+    CHAT_MOVED          ChatMigrated (`new_chat_id`)        follows the chat to its new id
+    IMAGE_UNFETCHABLE   BadRequest "failed to get HTTP      uploads the image itself
+                        URL content"...
+    NOT_MODIFIED        BadRequest "message is not          has nothing left to do
+                        modified"
+    MESSAGE_GONE        BadRequest "message to edit/        has nothing left to do
+                        delete not found"
+    CANNOT_DELETE       BadRequest "message can't be        edits the message instead
+                        deleted"
+    BAD_REQUEST         any other BadRequest                logs a bug; never repeats it
+    TIMED_OUT           TimedOut                            cannot know whether it arrived
+    NETWORK             NetworkError (5xx, lost             tries again with backoff
+                        connections), anything else
 
-Telegram's words are matched on `str(exc).lower()`: PTB strips "Bad Request: " and capitalises
-what is left, and Telegram's own capitals vary ("HTTP URL"). `BadRequest` and `TimedOut` are
-subclasses of `NetworkError`, so they are told apart first.
+Telegram's words are matched in `str(exc).lower()`: PTB strips "Bad Request: " and capitalises
+what is left, and Telegram's own capitals vary ("HTTP URL", "CHAT_WRITE_FORBIDDEN").
+`BadRequest` and `TimedOut` are subclasses of `NetworkError`, so they are told apart first.
 """
 
 from __future__ import annotations
@@ -116,7 +122,9 @@ def classify(exc: TelegramError) -> Classification:
     """What `exc` means; pure, and total: an error it does not know is a `NETWORK` fault."""
     reason = str(exc)
     if isinstance(exc, RetryAfter):
-        return Classification(Fault.RETRY_LATER, reason, retry_after=seconds(exc.retry_after))
+        return Classification(
+            Fault.RETRY_LATER, reason, retry_after=retry_after_seconds(exc.retry_after)
+        )
     if isinstance(exc, ChatMigrated):
         return Classification(Fault.CHAT_MOVED, reason, new_chat_id=exc.new_chat_id)
     if isinstance(exc, Forbidden):
@@ -130,7 +138,7 @@ def classify(exc: TelegramError) -> Classification:
     return Classification(Fault.NETWORK, reason)
 
 
-def seconds(retry_after: int | float | timedelta) -> float:
+def retry_after_seconds(retry_after: int | float | timedelta) -> float:
     """A `retry_after` in seconds: PTB gives a timedelta with `PTB_TIMEDELTA=1`, else an int."""
     if isinstance(retry_after, timedelta):
         return retry_after.total_seconds()

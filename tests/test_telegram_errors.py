@@ -20,7 +20,7 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, RequestData
 
-from bot.telegram_errors import Classification, Fault, classify, seconds
+from bot.telegram_errors import Classification, Fault, classify, retry_after_seconds
 
 URL = "https://api.telegram.org/bot123456:TEST/sendMessage"
 
@@ -80,9 +80,9 @@ async def test_flood_control_says_how_long_to_wait() -> None:
 
 
 def test_retry_after_is_read_in_seconds_whatever_ptb_gives() -> None:
-    assert seconds(timedelta(seconds=3)) == 3.0
-    assert seconds(timedelta(milliseconds=1500)) == 1.5
-    assert seconds(5) == 5.0
+    assert retry_after_seconds(timedelta(seconds=3)) == 3.0
+    assert retry_after_seconds(timedelta(milliseconds=1500)) == 1.5
+    assert retry_after_seconds(5) == 5.0
     assert classify(RetryAfter(timedelta(seconds=2))).retry_after == 2.0
     assert classify(RetryAfter(11)).retry_after == 11.0
 

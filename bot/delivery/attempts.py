@@ -13,6 +13,9 @@ revision itself is decided after that, from the same `Fault`:
     TIMED_OUT, NETWORK                  retried with backoff, then    retried with backoff, then
                                         failed with the reason        given up
     any refusal of the request itself   failed: a bug, never retried  skipped, with the reason
+
+(An edit with nothing to change, a message no longer there and one too old to delete are a
+revision's own business: `bot.corrections` finishes those without an error.)
 """
 
 from __future__ import annotations

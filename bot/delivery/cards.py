@@ -18,8 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
-from telegram import Bot, InputFile
-from telegram import Message as TelegramMessage
+from telegram import Bot, InputFile, Message
 from telegram.error import TelegramError
 
 from bot.calls import keyboard, link_preview, photo_file_id
@@ -91,7 +90,7 @@ class Cards:
             return self.card(post, image=photo)
         return self.card(post, with_image=False)
 
-    async def send(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> TelegramMessage:
+    async def send(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Message:
         """Send a post's card now, with its image when at all possible, else as text.
 
         Broadcasts use the sender's own bot; replies to commands pass the application's bot so
@@ -120,7 +119,7 @@ class Cards:
         await self._keep_file_id(url, answer)
         return answer
 
-    async def _upload(self, bot: Bot, chat_id: int, post: Post, url: str) -> TelegramMessage:
+    async def _upload(self, bot: Bot, chat_id: int, post: Post, url: str) -> Message:
         """Upload the image ourselves (once for all chats), or fall back to text."""
         async with self._images.lock(url):
             known = await self._images.file_id(url)
@@ -144,7 +143,7 @@ class Cards:
 
     async def _call(
         self, bot: Bot, chat_id: int, card: Card, *, photo: str | InputFile | None = None
-    ) -> TelegramMessage:
+    ) -> Message:
         """Make the card's Bot API call for one chat (optionally with another photo).
 
         Only broadcasts, which go through the sender's own bot, are paid; a reply to a reader
@@ -172,7 +171,7 @@ class Cards:
             allow_paid_broadcast=paid,
         )
 
-    async def _keep_file_id(self, url: str, answer: TelegramMessage) -> None:
+    async def _keep_file_id(self, url: str, answer: Message) -> None:
         """Remember the photo's file_id; the message is sent, so a failure here only costs
         a later re-fetch, and must not make the delivery look unsent."""
         file_id = photo_file_id(answer)

@@ -30,8 +30,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from telegram import Bot
-from telegram import Message as TelegramMessage
+from telegram import Bot, Message
 
 from bot.corrections import Corrections
 from bot.delivery.attempts import Attempts, RetryPolicy
@@ -113,9 +112,7 @@ class Sender:
         """Outcomes noted but not yet committed to the database."""
         return self._outcomes.pending
 
-    async def send_post(
-        self, chat_id: int, post: Post, *, bot: Bot | None = None
-    ) -> TelegramMessage:
+    async def send_post(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Message:
         """Send a post's card now, with its image when at all possible, else as text.
 
         Broadcasts use the sender's own bot; replies to commands pass the application's bot so
