@@ -1,5 +1,6 @@
 """newsbot's messages as python-telegram-bot calls: rendered parameters (plain Bot API JSON) as
-the objects PTB's methods take, and plain-text answers cut to Telegram's length limit."""
+the objects PTB's methods take, the photo Telegram's answer holds, and plain-text answers cut to
+Telegram's length limit."""
 
 from __future__ import annotations
 
@@ -20,6 +21,17 @@ def link_preview(params: dict[str, Any]) -> LinkPreviewOptions | None:
     """The message's link preview options, if it has them."""
     options = params.get("link_preview_options")
     return LinkPreviewOptions(**options) if options else None
+
+
+def photo_file_id(answer: object) -> str | None:
+    """The `file_id` of the photo in Telegram's answer (its largest size), if it shows one.
+
+    Sending or editing a photo answers with the message, whose photo Telegram now holds: the
+    `file_id` sends the same image to other chats without another fetch or upload.
+    """
+    if isinstance(answer, Message) and answer.photo:
+        return answer.photo[-1].file_id
+    return None
 
 
 async def reply(message: Message, text: str, **kwargs: Any) -> Message:

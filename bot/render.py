@@ -39,8 +39,8 @@ def utf16_len(text: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Message:
-    """One Bot API call: the method and its exact parameters, without `chat_id`.
+class Card:
+    """A post as one Bot API call: the method and its exact parameters, without `chat_id`.
 
     `text` is what the reader sees, without markup; it is used for logs, the terminal preview
     and as the last-resort plain version.
@@ -163,8 +163,8 @@ def site_name(url: str) -> str:
     return host.removeprefix("www.")
 
 
-class _Card:
-    """Pieces of a message, each with its visible text and its HTML."""
+class _Pieces:
+    """Pieces of a card being built, each with its visible text and its HTML."""
 
     def __init__(self) -> None:
         self.pieces: list[tuple[str, str]] = []
@@ -188,7 +188,7 @@ def render(
     source_name: str | None = None,
     with_image: bool = True,
     image: str | None = None,
-) -> Message:
+) -> Card:
     """The Bot API call that delivers `post`.
 
     `image` overrides the photo parameter (a cached Telegram `file_id`, say) while keeping the
@@ -204,7 +204,7 @@ def render(
     if post.breaking and BREAKING not in (name.upper() for name in labels):
         labels.insert(0, BREAKING)
     header = " · ".join([*labels, dateline])
-    footer = _Card()
+    footer = _Pieces()
     if post.url:
         name = source_name or site_name(post.url)
         footer.add(name, f'<a href="{html.escape(post.url, quote=True)}">{_escape(name)}</a>')
@@ -221,35 +221,35 @@ def render(
     if summary:
         summary = shorten(summary, limit - fixed - blank_lines)
 
-    card = _Card()
-    card.add(header, f"<i>{_escape(header)}</i>")
-    card.add("\n")
+    body = _Pieces()
+    body.add(header, f"<i>{_escape(header)}</i>")
+    body.add("\n")
     title_text = "".join(r.text for r in title)
-    card.add(title_text, f"<b>{_escape(title_text)}</b>")
+    body.add(title_text, f"<b>{_escape(title_text)}</b>")
     entities = 3 + (post.url is not None)
     for index, run in enumerate(summary):
         if index == 0:
-            card.add("\n\n")
+            body.add("\n\n")
         entities += _entity_count(run)
-        card.add(run.text, _run_html(run, formatted=entities <= MAX_SUMMARY_ENTITIES))
+        body.add(run.text, _run_html(run, formatted=entities <= MAX_SUMMARY_ENTITIES))
     if footer.pieces:
-        card.add("\n\n")
-        card.pieces.extend(footer.pieces)
+        body.add("\n\n")
+        body.pieces.extend(footer.pieces)
 
     params: dict[str, Any] = {"parse_mode": "HTML"}
     if photo:
-        params.update(photo=photo, caption=card.html)
+        params.update(photo=photo, caption=body.html)
     else:
-        params["text"] = card.html
+        params["text"] = body.html
         params["link_preview_options"] = (
             {"url": post.url, "prefer_large_media": True} if post.url else {"is_disabled": True}
         )
     if post.url:
         params["reply_markup"] = {"inline_keyboard": [[{"text": READ_MORE, "url": post.url}]]}
-    return Message("sendPhoto" if photo else "sendMessage", params, card.visible)
+    return Card("sendPhoto" if photo else "sendMessage", params, body.visible)
 
 
-def preview_record(post: Post, message: Message) -> dict[str, Any]:
+def preview_record(post: Post, card: Card) -> dict[str, Any]:
     """The JSON shape of `newsbot preview --json`: the post as read, and the call it becomes."""
     category = post.category
     return {
@@ -264,6 +264,6 @@ def preview_record(post: Post, message: Message) -> dict[str, Any]:
             "image": post.image,
             "language": post.language,
         },
-        "method": message.method,
-        "params": message.params,
+        "method": card.method,
+        "params": card.params,
     }

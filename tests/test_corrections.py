@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import Newsbot
 from tests.conftest import StartBot
+from tests.delivery.helpers import counts_are, is_inactive
 from tests.double import TelegramDouble
-from tests.helpers import WritePost
+from tests.helpers import WritePost, eventually
 
 WHEN = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 CHATS = (1, 2)
@@ -27,21 +26,15 @@ async def delivered(
     for chat in CHATS:
         await bot.store.subscribe(chat, "private", None)
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", origin_url=URL, **meta)
-    await double.wait_for(lambda: all(double.messages_to(c) for c in CHATS))
-    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
+    await eventually(lambda: all(double.messages_to(c) for c in CHATS))
+    await eventually(counts_are(bot, {"sent": len(CHATS)}))
     return bot
 
 
-async def counts_when_settled(
-    bot: Newsbot, done: Callable[[dict[str, int]], bool]
-) -> dict[str, int]:
-    """The delivery counts once `done` holds for them (bounded: five seconds)."""
-    for _ in range(250):
-        counts = await bot.store.delivery_counts()
-        if done(counts):
-            return counts
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"delivery counts never settled: {counts}")
+def revisions(bot: Newsbot) -> list[tuple[str | None, str | None]]:
+    """Each delivery's waiting revision and last error, in the order they were queued."""
+    with sqlite3.connect(bot.settings.database) as db:
+        return db.execute("SELECT revision, last_error FROM deliveries ORDER BY id").fetchall()
 
 
 def age_deliveries(bot: Newsbot, hours: float) -> None:
@@ -57,7 +50,7 @@ async def test_a_corrected_headline_edits_the_delivered_messages(
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Quake hits coast",
                origin_url=URL)  # fmt: skip
     for chat in CHATS:
-        await double.wait_for(lambda c=chat: "Quake hits coast" in double.texts_to(c)[0])
+        await eventually(lambda c=chat: "Quake hits coast" in double.texts_to(c)[0])
         [message] = double.messages_to(chat)  # edited in place, not sent again
         assert message["reply_markup"]["inline_keyboard"][0][0]["text"] == "Read more"
     assert len(double.calls("editMessageText")) == len(CHATS)
@@ -70,7 +63,7 @@ async def test_a_new_lead_image_replaces_the_photo(
     new = double.serve_file("new.jpg", b"\xff\xd8\xff" + b"\x01" * 64, "image/jpeg")
     await delivered(double, start_bot, write_post, title="Story", image=old)
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Story", image=new)
-    await double.wait_for(lambda: len(double.calls("editMessageMedia")) == len(CHATS))
+    await eventually(lambda: len(double.calls("editMessageMedia")) == len(CHATS))
     assert all(r.status == 200 for r in double.calls("editMessageMedia"))
 
 
@@ -82,18 +75,21 @@ async def test_a_new_image_telegram_cannot_fetch_is_uploaded_once_for_all_chats(
     double.unfetchable_urls.add(new)
     bot = await delivered(double, start_bot, write_post, title="Story", image=old)
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Story", image=new)
-    await double.wait_for(
+    await eventually(
         lambda: len([r for r in double.calls("editMessageMedia") if r.status == 200]) == 2
     )
     edits = [r for r in double.calls("editMessageMedia") if r.status == 200]
     uploads = [r for r in edits if r.params["media"]["media"].startswith("attach://")]
     assert len(uploads) == 1
-    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
+    await eventually(
+        lambda: all(revision is None for revision, _ in revisions(bot)),
+        description="the new image recorded for both messages",
+    )
     media_edits = len(double.calls("editMessageMedia"))
     # Both readers' messages now show the new image, and a later headline fix leaves it be.
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Story, fixed",
                image=new)  # fmt: skip
-    await double.wait_for(lambda: len(double.calls("editMessageCaption")) == len(CHATS))
+    await eventually(lambda: len(double.calls("editMessageCaption")) == len(CHATS))
     assert len(double.calls("editMessageMedia")) == media_edits
 
 
@@ -106,7 +102,7 @@ async def test_a_new_image_that_cannot_be_had_corrects_the_caption_alone(
     await delivered(double, start_bot, write_post, title="Story", image=old)
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Story, fixed",
                image=broken)  # fmt: skip
-    await double.wait_for(lambda: len(double.calls("editMessageCaption")) == len(CHATS))
+    await eventually(lambda: len(double.calls("editMessageCaption")) == len(CHATS))
     assert all("Story, fixed" in double.texts_to(c)[0] for c in CHATS)
     assert all(double.messages_to(c)[0].get("photo") for c in CHATS)
 
@@ -116,10 +112,15 @@ async def test_a_change_after_the_edit_window_leaves_messages_alone(
 ) -> None:
     bot = await delivered(double, start_bot, write_post, title="Old headline")
     age_deliveries(bot, 72)
+    before = (await bot.store.seen_posts())["A"]
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="New headline")
-    await double.wait_for(lambda: bot.library.get("A").title == "New headline")  # type: ignore[union-attr]
     bot.rescan()
-    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
+
+    async def change_taken_in() -> bool:
+        return (await bot.store.seen_posts())["A"] != before
+
+    await eventually(change_taken_in, description="the new headline taken in by the queue")
+    assert revisions(bot) == [(None, None)] * len(CHATS)  # no correction asked for
     assert not double.calls("editMessageText")
     assert all("Old headline" in double.texts_to(c)[0] for c in CHATS)
 
@@ -131,8 +132,8 @@ async def test_a_retracted_post_is_deleted_from_every_chat(
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Wrong story",
                retracted=True)  # fmt: skip
     for chat in CHATS:
-        await double.wait_for(lambda c=chat: double.messages_to(c) == [])
-    await counts_when_settled(bot, lambda counts: counts == {"deleted": len(CHATS)})
+        await eventually(lambda c=chat: double.messages_to(c) == [])
+    await eventually(counts_are(bot, {"deleted": len(CHATS)}))
 
 
 async def test_a_retraction_too_old_to_delete_says_retracted(
@@ -143,7 +144,7 @@ async def test_a_retraction_too_old_to_delete_says_retracted(
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Wrong story",
                retracted=True)  # fmt: skip
     for chat in CHATS:
-        await double.wait_for(lambda c=chat: double.texts_to(c)[0].startswith("Retracted"))
+        await eventually(lambda c=chat: double.texts_to(c)[0].startswith("Retracted"))
         [message] = double.messages_to(chat)
         assert "Wrong story" in message["text"] and "reply_markup" not in message
     assert not double.calls("deleteMessage")
@@ -157,10 +158,15 @@ async def test_a_retraction_cancels_copies_not_yet_sent(
     for chat in chats:
         await bot.store.subscribe(chat, "private", None)
     write_post("a.md", "Text.", date=WHEN, code="A", title="Wrong story")
-    await double.wait_for(lambda: len(double.sent) >= 2)
+    await eventually(lambda: len(double.sent) >= 2)
     write_post("a.md", "Text.", date=WHEN, code="A", title="Wrong story", retracted=True)
-    await double.wait_for(lambda: all(double.messages_to(c) == [] for c in chats), timeout=10)
-    counts = await counts_when_settled(bot, lambda c: "pending" not in c and "sent" not in c)
+    await eventually(lambda: all(double.messages_to(c) == [] for c in chats), timeout=10)
+
+    async def all_settled() -> dict[str, int] | None:
+        counts = await bot.store.delivery_counts()
+        return counts if "pending" not in counts and "sent" not in counts else None
+
+    counts = await eventually(all_settled, description="no copy left pending or sent")
     assert counts["cancelled"] >= 10
 
 
@@ -171,22 +177,25 @@ async def test_unpublishing_a_sent_post_withdraws_it(
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Early story",
                origin_url=URL, published=False)  # fmt: skip
     for chat in CHATS:
-        await double.wait_for(lambda c=chat: double.messages_to(c) == [])
+        await eventually(lambda c=chat: double.messages_to(c) == [])
 
 
 async def test_a_vanished_file_is_no_retraction(
     double: TelegramDouble, start_bot: StartBot, write_post: WritePost, content: Path
 ) -> None:
     bot = await delivered(double, start_bot, write_post, title="Story")
+    await bot.stop()
     with sqlite3.connect(bot.settings.database) as db:
         db.execute("UPDATE deliveries SET revision = 'update'")  # a correction was waiting...
     (content / "a.md").unlink()  # ...when the file went away
-    bot.rescan()
-    bot.sender.wake()
-    await counts_when_settled(bot, lambda counts: counts == {"sent": len(CHATS)})
-    await asyncio.sleep(0.3)
+    bot = await start_bot()
+    await eventually(
+        lambda: revisions(bot) == [(None, "post gone")] * len(CHATS),
+        description="the waiting corrections dropped, the post being gone",
+    )
     assert not double.calls("editMessageText") and not double.calls("deleteMessage")
     assert all("Story" in double.texts_to(c)[0] for c in CHATS)
+    assert await bot.store.delivery_counts() == {"sent": len(CHATS)}
 
 
 async def test_corrections_wait_out_flood_control_and_drop_chats_that_are_gone(
@@ -199,19 +208,11 @@ async def test_corrections_wait_out_flood_control_and_drop_chats_that_are_gone(
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Quake hits coast",
                origin_url=URL)  # fmt: skip
     started = time.monotonic()
-    await double.wait_for(lambda: "Quake hits coast" in double.texts_to(1)[0], timeout=10)
+    await eventually(lambda: "Quake hits coast" in double.texts_to(1)[0], timeout=10)
     assert time.monotonic() - started >= 0.9  # not before Telegram's second was up
     assert "Qauke hits coast" in double.texts_to(2)[0]
 
-    async def chat_two_inactive() -> bool:
-        chat = await bot.store.chat(2)
-        return chat is not None and not chat.active
-
-    for _ in range(250):
-        if await chat_two_inactive():
-            break
-        await asyncio.sleep(0.02)
-    assert await chat_two_inactive()
+    await eventually(is_inactive(bot, 2))
 
 
 async def test_with_paid_broadcasts_corrections_keep_to_the_free_rate(
@@ -222,8 +223,8 @@ async def test_with_paid_broadcasts_corrections_keep_to_the_free_rate(
     for chat in chats:
         await bot.store.subscribe(chat, "private", None)
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Qauke hits coast")
-    await double.wait_for(lambda: all(double.messages_to(c) for c in chats), timeout=10)
+    await eventually(lambda: all(double.messages_to(c) for c in chats), timeout=10)
     write_post("a.md", "The first paragraph.", date=WHEN, code="A", title="Quake hits coast")
-    await double.wait_for(lambda: len(double.calls("editMessageText")) == len(chats), timeout=10)
+    await eventually(lambda: len(double.calls("editMessageText")) == len(chats), timeout=10)
     times = sorted(call.at for call in double.calls("editMessageText"))
     assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 30

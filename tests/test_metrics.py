@@ -15,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import delivery
+from bot.delivery import outcomes
 from bot.metrics import FAILURE_REASONS, Metrics, MetricsServer
 from tests.conftest import StartBot
 from tests.double import TelegramDouble
@@ -173,7 +173,7 @@ async def test_a_port_in_use_fails_the_start_and_says_which() -> None:
 async def test_health_fails_while_outcomes_cannot_be_written_and_recovers(
     double: TelegramDouble, start_bot: StartBot, write_post: WritePost, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(delivery, "UNWRITTEN_ALARM_SECONDS", 0.2)
+    monkeypatch.setattr(outcomes, "UNWRITTEN_ALARM_SECONDS", 0.2)
     bot = await start_bot()
     await bot.store.subscribe(1, "private", None)
     url = f"http://127.0.0.1:{bot.metrics_port}/healthz"

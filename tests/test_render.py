@@ -52,9 +52,9 @@ def visible(markup: str) -> str:
 
 
 def test_seed_post_becomes_a_photo_with_caption_and_button() -> None:
-    message = render(read_post(SEED))
-    assert message.method == "sendPhoto"
-    params = message.params
+    card = render(read_post(SEED))
+    assert card.method == "sendPhoto"
+    params = card.params
     assert params["photo"].endswith("/ferry-lead.jpg")
     assert params["parse_mode"] == "HTML"
     caption = params["caption"]
@@ -65,14 +65,14 @@ def test_seed_post_becomes_a_photo_with_caption_and_button() -> None:
     assert button["text"] == "Read more" and button["url"].startswith(
         "https://www.example-news.com"
     )
-    assert visible(caption) == message.text
+    assert visible(caption) == card.text
 
 
 def test_post_without_image_is_a_text_message_with_a_source_preview() -> None:
-    message = render(make_post(image=None))
-    assert message.method == "sendMessage"
-    assert message.params["link_preview_options"] == {"url": URL, "prefer_large_media": True}
-    assert message.text.splitlines() == [
+    card = render(make_post(image=None))
+    assert card.method == "sendMessage"
+    assert card.params["link_preview_options"] == {"url": URL, "prefer_large_media": True}
+    assert card.text.splitlines() == [
         "Asia Pacific · 20 Nov 2026, 08:05 UTC",
         "Headline",
         "",
@@ -83,9 +83,9 @@ def test_post_without_image_is_a_text_message_with_a_source_preview() -> None:
 
 
 def test_post_without_link_has_no_button_and_no_preview() -> None:
-    message = render(make_post(image=None, url=None))
-    assert "reply_markup" not in message.params
-    assert message.params["link_preview_options"] == {"is_disabled": True}
+    card = render(make_post(image=None, url=None))
+    assert "reply_markup" not in card.params
+    assert card.params["link_preview_options"] == {"is_disabled": True}
 
 
 def test_text_version_and_cached_file_id() -> None:
@@ -95,9 +95,9 @@ def test_text_version_and_cached_file_id() -> None:
 
 
 def test_dates_are_shown_in_the_newsrooms_zone_and_site_name_overrides() -> None:
-    message = render(make_post(), zone=ZoneInfo("Asia/Bangkok"), source_name="Bangkok Post")
-    assert "20 Nov 2026, 15:05 +07" in message.text
-    assert "Bangkok Post · #asia_pacific" in message.text
+    card = render(make_post(), zone=ZoneInfo("Asia/Bangkok"), source_name="Bangkok Post")
+    assert "20 Nov 2026, 15:05 +07" in card.text
+    assert "Bangkok Post · #asia_pacific" in card.text
 
 
 def test_every_piece_of_text_is_escaped() -> None:
@@ -105,23 +105,23 @@ def test_every_piece_of_text_is_escaped() -> None:
         title="<script>alert(1)</script> & co",
         summary=(Run("a < b && c > d", bold=True, href='https://ex.com/?q="x"&y=<z>'),),
     )
-    message = render(post)
-    caption = message.params["caption"]
+    card = render(post)
+    caption = card.params["caption"]
     assert "<script>" not in caption
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in caption
     assert 'href="https://ex.com/?q=&quot;x&quot;&amp;y=&lt;z&gt;"' in caption
-    assert visible(caption) == message.text
+    assert visible(caption) == card.text
 
 
 def test_long_summary_is_cut_at_a_word_with_an_ellipsis() -> None:
     words = " ".join(f"word{i}" for i in range(600))
-    message = render(make_post(summary=(Run(words),)))
-    assert utf16_len(message.text) <= CAPTION_LIMIT
-    summary_line = message.text.split("\n\n")[1]
+    card = render(make_post(summary=(Run(words),)))
+    assert utf16_len(card.text) <= CAPTION_LIMIT
+    summary_line = card.text.split("\n\n")[1]
     assert summary_line.endswith("…")
     assert summary_line[:-1].split()[-1].startswith("word")  # a whole word before the ellipsis
     assert words.startswith(summary_line[:-1])
-    assert "example-news.com" in message.text  # the link survives
+    assert "example-news.com" in card.text  # the link survives
 
 
 def test_cut_never_splits_a_surrogate_pair_or_a_formatted_run() -> None:
@@ -141,16 +141,16 @@ def test_thai_without_spaces_is_cut_between_characters_not_marks() -> None:
 
 
 def test_huge_title_is_shortened_but_the_card_stays_whole() -> None:
-    message = render(make_post(title="Very long headline " * 200))
-    assert utf16_len(message.text) <= CAPTION_LIMIT
-    assert visible(message.params["caption"]) == message.text
-    assert message.text.rstrip().endswith("#asia_pacific")
+    card = render(make_post(title="Very long headline " * 200))
+    assert utf16_len(card.text) <= CAPTION_LIMIT
+    assert visible(card.params["caption"]) == card.text
+    assert card.text.rstrip().endswith("#asia_pacific")
 
 
 def test_formatting_stops_before_telegrams_entity_limit() -> None:
     runs = tuple(Run(f"w{i} ", bold=i % 2 == 0) for i in range(300))
-    message = render(make_post(summary=runs, image=None))
-    _, entities = html_to_text(message.params["text"])
+    card = render(make_post(summary=runs, image=None))
+    _, entities = html_to_text(card.params["text"])
     assert len(entities) <= 100
 
 
@@ -185,12 +185,12 @@ def test_any_post_fits_telegrams_limits_and_parses(
 ) -> None:
     post = make_post(title=" ".join(title.split()) or "T", summary=summary,
                      image="https://img.example/a.jpg" if image else None)  # fmt: skip
-    message = render(post)
-    markup = message.params["caption" if image else "text"]
+    card = render(post)
+    markup = card.params["caption" if image else "text"]
     limit = CAPTION_LIMIT if image else TEXT_LIMIT
     shown = visible(markup)  # raises if Telegram would refuse the HTML
     assert utf16_len(shown) <= limit
-    assert shown.strip() == message.text.strip()
+    assert shown.strip() == card.text.strip()
     assert URL in markup  # the source link always survives
     assert "<b>" in markup  # so does the (perhaps shortened) title
 

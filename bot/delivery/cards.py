@@ -1,0 +1,183 @@
+"""What a post becomes for one chat: its card, and the calls that get it there with its image.
+
+A post's card is rendered once per version of the post and reused for every chat. Its lead image
+goes, in this order of preference:
+- as the `file_id` Telegram gave for the image before (no fetch, no upload);
+- as its URL, for Telegram to fetch;
+- uploaded by newsbot when Telegram cannot fetch the URL: one chat downloads and uploads it while
+  the others wait for the lock, then they all send the `file_id` the upload got;
+- not at all, when the image cannot be had: the chat gets the text card with a preview of the
+  source.
+An editor's photo (`photo_id`) is already Telegram's; when Telegram refuses it, the text card goes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+
+from telegram import Bot, InputFile, Message
+from telegram.error import TelegramError
+
+from bot.calls import keyboard, link_preview, photo_file_id
+from bot.images import ImageCache
+from bot.posts import Post
+from bot.render import Card, render
+from bot.telegram_errors import Fault, classify
+
+log = logging.getLogger(__name__)
+
+#: Cards kept rendered; past this the cache starts afresh (posts change rarely, chats are many).
+CARDS_KEPT = 512
+
+Turn = Callable[[Bot], Awaitable[None]]
+"""Waits until the bot may make its next call (the sender's pace); called before every call."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardStyle:
+    """How cards look for this newsroom."""
+
+    zone: tzinfo = UTC
+    source_name: str | None = None
+
+
+class Cards:
+    """Renders posts as cards and sends them to one chat, with the image fallbacks."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        images: ImageCache,
+        *,
+        turn: Turn,
+        style: CardStyle | None = None,
+        paid_broadcast: bool = False,
+    ) -> None:
+        """`bot` is the broadcaster's; `paid_broadcast` marks its messages (and only its, not a
+        reply made through another bot) `allow_paid_broadcast`."""
+        self._bot = bot
+        self._images = images
+        self._turn = turn
+        self._style = style or CardStyle()
+        self._paid_broadcast = paid_broadcast
+        self._rendered: dict[tuple[str, str, bool, str | None], Card] = {}
+
+    def card(self, post: Post, *, with_image: bool = True, image: str | None = None) -> Card:
+        """The rendered card for a post, computed once per version of the post."""
+        key = (post.id, post.digest, with_image, image)
+        card = self._rendered.get(key)
+        if card is None:
+            if len(self._rendered) > CARDS_KEPT:
+                self._rendered.clear()
+            card = render(
+                post,
+                zone=self._style.zone,
+                source_name=self._style.source_name,
+                with_image=with_image,
+                image=image,
+            )
+            self._rendered[key] = card
+        return card
+
+    def card_as_sent(self, post: Post, sent_as: str, sent_image: str | None) -> Card:
+        """The post's current card in the form a reader's message has: a photo message keeps a
+        photo (its new lead image, else the one it shows), a text message stays text."""
+        photo = post.image or post.photo_id or sent_image
+        if sent_as == "photo" and photo:
+            return self.card(post, image=photo)
+        return self.card(post, with_image=False)
+
+    async def send(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Message:
+        """Send a post's card now, with its image when at all possible, else as text.
+
+        Broadcasts use the sender's own bot; replies to commands pass the application's bot so
+        they do not wait behind a broadcast. Telegram errors are left to the caller.
+        """
+        bot = bot or self._bot
+        url = post.image
+        if url is None and post.photo_id is not None:
+            # An editor's photo: Telegram already holds it, there is nothing to download.
+            try:
+                return await self._call(bot, chat_id, self.card(post))
+            except TelegramError as exc:
+                if classify(exc).fault is not Fault.IMAGE_UNFETCHABLE:
+                    raise
+        if url is None or self._images.unavailable(url):
+            return await self._call(bot, chat_id, self.card(post, with_image=False))
+        known = await self._images.file_id(url)
+        try:
+            answer = await self._call(bot, chat_id, self.card(post, image=known))
+        except TelegramError as exc:
+            if classify(exc).fault is not Fault.IMAGE_UNFETCHABLE:
+                raise
+            if known is not None:
+                await self._images.forget(url)
+            return await self._upload(bot, chat_id, post, url)
+        await self._keep_file_id(url, answer)
+        return answer
+
+    async def _upload(self, bot: Bot, chat_id: int, post: Post, url: str) -> Message:
+        """Upload the image ourselves (once for all chats), or fall back to text."""
+        async with self._images.lock(url):
+            known = await self._images.file_id(url)
+            upload = None
+            if known is None and not self._images.unavailable(url):
+                upload = await self._images.upload(url)
+            if upload is not None:
+                try:
+                    answer = await self._call(bot, chat_id, self.card(post), photo=upload)
+                except TelegramError as exc:
+                    if classify(exc).fault is not Fault.IMAGE_UNFETCHABLE:
+                        raise
+                    self._images.mark_unavailable(url, str(exc))
+                else:
+                    await self._keep_file_id(url, answer)
+                    return answer
+        known = await self._images.file_id(url)
+        if known is not None:
+            return await self._call(bot, chat_id, self.card(post, image=known))
+        return await self._call(bot, chat_id, self.card(post, with_image=False))
+
+    async def _call(
+        self, bot: Bot, chat_id: int, card: Card, *, photo: str | InputFile | None = None
+    ) -> Message:
+        """Make the card's Bot API call for one chat (optionally with another photo).
+
+        Only broadcasts, which go through the sender's own bot, are paid; a reply to a reader
+        is not part of the broadcast rate.
+        """
+        await self._turn(bot)
+        params = card.params
+        buttons = keyboard(params, bot)
+        paid = True if self._paid_broadcast and bot is self._bot else None
+        if card.has_photo:
+            return await bot.send_photo(
+                chat_id,
+                photo=photo or params["photo"],
+                caption=params["caption"],
+                parse_mode=params["parse_mode"],
+                reply_markup=buttons,
+                allow_paid_broadcast=paid,
+            )
+        return await bot.send_message(
+            chat_id,
+            text=params["text"],
+            parse_mode=params["parse_mode"],
+            link_preview_options=link_preview(params),
+            reply_markup=buttons,
+            allow_paid_broadcast=paid,
+        )
+
+    async def _keep_file_id(self, url: str, answer: Message) -> None:
+        """Remember the photo's file_id; the message is sent, so a failure here only costs
+        a later re-fetch, and must not make the delivery look unsent."""
+        file_id = photo_file_id(answer)
+        if file_id is None:
+            return
+        try:
+            await self._images.remember(url, file_id)
+        except Exception:
+            log.exception("could not remember the file_id of %s", url)

@@ -1,0 +1,361 @@
+"""The sender: takes due deliveries from the queue and gets each one to its chat.
+
+Guarantees, and where they come from:
+- A delivery is marked sent only after Telegram accepted the message; until then it stays
+  pending in the database. A restart therefore resumes exactly where the last run stopped.
+- A graceful stop waits for messages in flight and records them, so it loses and repeats nothing.
+  After a hard kill, only the messages in flight at that instant (at most `concurrency`) can be
+  sent a second time.
+- A timeout is treated as "not delivered" and retried: a rare duplicate is better than a reader
+  missing the news.
+- Flood control (`RetryAfter`) keeps the message and holds the chat; server and network errors
+  retry with exponential backoff and jitter, then give up with the reason recorded.
+- A blocked bot or a vanished chat deactivates the chat (its settings are kept); a group that
+  became a supergroup is moved to its new id and sent there.
+
+This module is the loop: which delivery or revision goes next, and its turn of the pace. What
+one attempt does and what Telegram's answer makes of it is `attempts.py`; what a post becomes
+for one chat (its card, its image) is `cards.py`; writing the outcomes down is `outcomes.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from telegram import Bot, Message
+
+from bot.corrections import Corrections
+from bot.delivery.attempts import Attempts, RetryPolicy
+from bot.delivery.cards import Cards, CardStyle
+from bot.delivery.outcomes import Key, OutcomeWriter
+from bot.images import ImageCache
+from bot.metrics import Metrics
+from bot.pace import FREE_RATE, Pace
+from bot.posts import Post, PostLibrary
+from bot.store import Delivery, Outcome, Status, Store
+
+log = logging.getLogger(__name__)
+
+#: Whether the running task still holds the overall turn it was given (see `_turn_for`).
+_SPARE_TURN: ContextVar[bool] = ContextVar("newsbot_spare_turn", default=False)
+
+
+class Sender:
+    """Sends due deliveries at Telegram's pace, until stopped."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        library: PostLibrary,
+        images: ImageCache,
+        *,
+        pace: Pace,
+        style: CardStyle | None = None,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 8,
+        paid_broadcast: bool = False,
+        on_sent: Callable[[Delivery], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        """`paid_broadcast` marks broadcast messages `allow_paid_broadcast`, which a rate above
+        Telegram's free 30 a second needs (Telegram bills them in Stars). Edits and deletions
+        cannot be paid for, so they then also keep to the free rate."""
+        self._bot = bot
+        self._free_pace = Pace(FREE_RATE) if paid_broadcast else None
+        self._store = store
+        self._library = library
+        self._pace = pace
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._in_flight: dict[Key, asyncio.Task[None]] = {}
+        self._busy_chats: set[int] = set()
+        self._outcomes = OutcomeWriter(store, in_flight=lambda: bool(self._in_flight))
+        self._writer: asyncio.Task[None] | None = None
+        self._cards = Cards(
+            bot, images, turn=self._turn_for, style=style, paid_broadcast=paid_broadcast
+        )
+        self._attempts = Attempts(
+            cards=self._cards,
+            corrections=Corrections(bot, images, turn=self._revision_turn),
+            library=library,
+            store=store,
+            pace=pace,
+            outcomes=self._outcomes,
+            retry=retry or RetryPolicy(),
+            metrics=metrics or Metrics(),
+            moved=self.wake,
+            on_sent=on_sent,
+        )
+
+    @property
+    def sent(self) -> int:
+        """Deliveries Telegram accepted in this run."""
+        return self._attempts.sent
+
+    @property
+    def failed(self) -> int:
+        """Deliveries given up in this run."""
+        return self._attempts.failed
+
+    @property
+    def pending_outcomes(self) -> int:
+        """Outcomes noted but not yet committed to the database."""
+        return self._outcomes.pending
+
+    async def send_post(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Message:
+        """Send a post's card now, with its image when at all possible, else as text.
+
+        Broadcasts use the sender's own bot; replies to commands pass the application's bot so
+        they do not wait behind a broadcast. Telegram errors are left to the caller.
+        """
+        return await self._cards.send(chat_id, post, bot=bot)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New deliveries were queued: look at the queue now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until `stop()`; the outcome writer runs alongside."""
+        writer = asyncio.create_task(self._outcomes.run(), name="newsbot-outcomes")
+        self._writer = writer
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()
+                revised, soonest = await self._revision_pass()
+                started, later = await self._pass()
+                if not (revised or started):
+                    await self._idle(min((t for t in (soonest, later) if t), default=None))
+        finally:
+            await self._drain()
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            await self._outcomes.flush()
+
+    def trouble(self) -> str | None:
+        """Why the sender cannot be trusted right now, for `/healthz`; None when it can.
+
+        Messages go out only while their outcomes are written down: a writer that died, or a
+        database that has refused outcomes for a while, means a restart would send them again.
+        """
+        writer = self._writer
+        if writer is not None and writer.done() and not self._stopping.is_set():
+            return "the outcome writer has stopped"
+        return self._outcomes.trouble()
+
+    async def stop(self) -> None:
+        """Stop taking deliveries; `run()` then finishes what is in flight and returns."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def _idle(self, soonest: float | None) -> None:
+        timeout = 1.0 if soonest is None else min(max(soonest - time.monotonic(), 0.01), 1.0)
+        next_due = await self._store.next_due_time()
+        if next_due is not None:
+            timeout = min(timeout, max(next_due - time.time(), 0.01))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _drain(self, grace: float = 8.0) -> None:
+        """Let messages in flight finish; what cannot finish in time stays pending."""
+        tasks = list(self._in_flight.values())
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    # --- the queue ----------------------------------------------------------------------------
+
+    async def _pass(self) -> tuple[int, float | None]:
+        """Go once through the due deliveries, starting those whose chat may receive now.
+
+        Returns how many were started and, if some were held back for their chat's pace, the
+        monotonic time the first of them may go.
+        """
+        started = 0
+        soonest: float | None = None
+        cursor: tuple[int, int] | None = None
+        while not self._stopping.is_set():
+            # Taken before the page is read: a row in flight now may be answered and recorded
+            # while this page is worked through, and must not be started a second time.
+            busy = set(self._in_flight) | self._outcomes.unrecorded
+            page = await self._store.due(time.time(), after=cursor, limit=200)
+            if not page:
+                break
+            cursor = (page[-1].priority, page[-1].id)
+            for delivery in page:
+                key = ("delivery", delivery.id)
+                if key in busy or key in self._outcomes.unrecorded:
+                    continue
+                if delivery.chat_id in self._store.stopped_chats:
+                    self._outcomes.note(
+                        Outcome(delivery.id, Status.CANCELLED, error="chat stopped")
+                    )
+                    continue
+                if self._wake.is_set() and started:
+                    break  # new work (a correction, breaking news): look at the queue again
+                if not self._is_live(delivery.post_id):
+                    # Withdrawn after this page was read: no turn, no message.
+                    self._outcomes.note(
+                        Outcome(delivery.id, Status.CANCELLED, error="post withdrawn")
+                    )
+                    continue
+                wait = await self._offer(
+                    key,
+                    delivery.chat_id,
+                    delivery.chat_type,
+                    partial(self._attempts.deliver, delivery),
+                )
+                if wait < 0:
+                    break
+                started += wait == 0
+                soonest = _earliest(soonest, wait)
+            if self._wake.is_set() and started:
+                break  # something new (perhaps more urgent) arrived: begin again at the top
+        return started, soonest
+
+    def _is_live(self, post_id: str) -> bool:
+        post = self._library.get(post_id)
+        return post is not None and post.is_live(datetime.now(UTC))
+
+    async def _unless_stopping(self, waiting: Callable[[], Awaitable[object]]) -> bool:
+        """Wait for something unless a stop comes first; returns whether it completed.
+
+        A pause for flood control can last minutes; a stop must not wait for it. The wait is
+        begun only when no stop has come yet: one never begun leaves no coroutine unawaited.
+        """
+        if self._stopping.is_set():
+            return False
+        task = asyncio.ensure_future(waiting())
+        stop = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if task.done() and not task.cancelled():
+            return True
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+
+    async def _revision_pass(self) -> tuple[int, float | None]:
+        """Start the corrections and retractions that are due, before any new message.
+
+        A correction is news about news readers already have, so it goes first; it counts
+        against the same limits as a message.
+        """
+        started = 0
+        soonest: float | None = None
+        busy = set(self._in_flight) | self._outcomes.unrecorded
+        for copy in await self._store.due_revisions(time.time()):
+            key = ("revision", copy.delivery_id)
+            if key in busy or key in self._outcomes.unrecorded:
+                continue
+            wait = await self._offer(
+                key, copy.chat_id, copy.chat_type, partial(self._attempts.revise, copy)
+            )
+            if wait < 0:
+                break
+            started += wait == 0
+            soonest = _earliest(soonest, wait)
+        return started, soonest
+
+    async def _offer(
+        self,
+        key: Key,
+        chat_id: int,
+        chat_type: str,
+        work: Callable[[], Coroutine[Any, Any, None]],
+    ) -> float:
+        """Start `work` when its chat may receive now and a slot is free; it waits its turn.
+
+        Returns 0 when started, -1 when stopping, else seconds until the chat may receive.
+        """
+        if self._stopping.is_set():
+            return -1
+        if key in self._in_flight or chat_id in self._busy_chats:
+            return max(self._pace.chat_wait(chat_id), 0.05)
+        wait = self._pace.chat_wait(chat_id)
+        if wait > 0:
+            return wait
+        if not self._slots.locked():
+            await self._slots.acquire()  # free: no wait, so no need to race a stop
+        elif not await self._unless_stopping(self._slots.acquire):
+            return -1
+        self._busy_chats.add(chat_id)
+        task = asyncio.create_task(
+            self._in_turn(chat_id, chat_type, work), name=f"{key[0]}-{key[1]}"
+        )
+        self._in_flight[key] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._in_flight.pop(key, None)
+            self._busy_chats.discard(chat_id)
+            self._slots.release()
+            if not self._in_flight:
+                self._outcomes.drained()
+
+        task.add_done_callback(done)
+        return 0
+
+    # --- turns ----------------------------------------------------------------------------------
+
+    async def _in_turn(
+        self, chat_id: int, chat_type: str, work: Callable[[], Coroutine[Any, Any, None]]
+    ) -> None:
+        """Wait for the overall turn, then do the work at once.
+
+        The turn is taken by the task that sends, just before its first call (the only thing
+        that may come between is looking up an image's `file_id` in the database), so the time
+        the pace records is close to the time the request leaves. Taken before the task
+        started, it was off by however long a busy event loop took to start the task, and at
+        1,000 messages a second that drift let more than the rate into some seconds.
+        """
+        if not self._pace.turn_now() and not await self._unless_stopping(self._pace.turn):
+            return
+        if self._pace.chat_wait(chat_id) > 0:
+            return  # flood control held the chat meanwhile: a later pass offers it again
+        self._pace.claim(chat_id, chat_type)
+        _SPARE_TURN.set(True)  # this task's context only: its first call uses this turn
+        await work()
+
+    async def _turn_for(self, bot: Bot) -> None:
+        """Every Bot API call of the sender takes a turn of the overall pace.
+
+        The first call of a delivery or revision uses the turn its task was given; a second
+        one (the text card after a refused photo, an upload, a caption after a refused image)
+        waits for a turn of its own, since Telegram counts every call. Replies to readers,
+        made through the application's bot, are not paced here.
+        """
+        if bot is not self._bot:
+            return
+        if _SPARE_TURN.get():
+            _SPARE_TURN.set(False)
+        elif not self._pace.turn_now():
+            await self._pace.turn()
+
+    async def _revision_turn(self) -> None:
+        """An edit or a deletion takes a turn of the overall pace, and of the free rate when
+        broadcasts are paid for: Telegram sells no paid edits."""
+        await self._turn_for(self._bot)
+        if self._free_pace is not None and not self._free_pace.turn_now():
+            await self._free_pace.turn()
+
+
+def _earliest(soonest: float | None, wait: float) -> float | None:
+    """The sooner of a monotonic time and `wait` seconds from now (a wait of 0 or less: none)."""
+    if wait <= 0:
+        return soonest
+    due = time.monotonic() + wait
+    return due if soonest is None else min(soonest, due)
