@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
 from bot.calls import reply
-from bot.editors import EditorDesk, Proposal
+from bot.editors import EditorDesk, Kind, Proposal
 from bot.handlers.access import Access, Need, Ruling
 from bot.handlers.deps import Deps
 from bot.handlers.updates import Context
@@ -38,6 +38,15 @@ def breaking_source(message: Message) -> tuple[str, str | None]:
         source = message.reply_to_message
         own = "/breaking " + (source.text_html or source.caption_html or "")
     return own, source.photo[-1].file_id if source.photo else None
+
+
+def confirmation(texts: Texts, kind: Kind, token: str) -> InlineKeyboardMarkup:
+    """The buttons under a request: carry it out, or cancel it."""
+    go = InlineKeyboardButton(texts(kind.confirm), callback_data=f"{BUTTON_PREFIX}go:{token}")
+    no = InlineKeyboardButton(
+        texts("admin.button_cancel"), callback_data=f"{BUTTON_PREFIX}no:{token}"
+    )
+    return InlineKeyboardMarkup([[go, no]])
 
 
 class EditorCommands:
@@ -143,16 +152,7 @@ class EditorCommands:
                 log.warning("admin preview failed post=%s error=%s", request.post.id, exc)
                 await reply(message, texts("admin.preview_failed", problem=str(exc)))
                 return
-        token = self.desk.pending.add(request)
-        go, no = f"{BUTTON_PREFIX}go:{token}", f"{BUTTON_PREFIX}no:{token}"
-        keyboard = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(texts(request.kind.confirm), callback_data=go),
-                    InlineKeyboardButton(texts("admin.button_cancel"), callback_data=no),
-                ]
-            ]
-        )
+        keyboard = confirmation(texts, request.kind, self.desk.pending.add(request))
         await reply(message, proposal.text, reply_markup=keyboard)
 
 

@@ -101,30 +101,24 @@ class Routing:
 
     async def throttle_gate(self, update: Update, context: Context) -> None:
         """Throttle each reader; stop the update here when they are over their limit."""
-        user, query, message = update.effective_user, update.callback_query, update.message
-        if user is None:
-            return
-        if query is not None:
-            verdict = self._button_throttle.check(user.id)
-        elif message is not None and _answered(message, context.bot.username):
-            # Anonymous group admins all share one user id; their group is who they are.
-            reader = message.sender_chat.id if message.sender_chat else user.id
-            verdict = self._throttle.check(reader)
-        else:
-            return
-        if verdict is Verdict.ANSWER:
+        verdict = self._verdict(update, context.bot.username)
+        if verdict is None or verdict is Verdict.ANSWER:
             return
         if verdict is Verdict.NOTICE:
-            log.info("reader throttled user=%s", user.id)
-            notice = texts_for(user.language_code)("throttle.notice")
-            try:
-                if query is not None:
-                    await query.answer(notice)
-                elif message is not None:
-                    await reply(message, notice)
-            except TelegramError as exc:
-                log.info("throttle notice not sent user=%s error=%s", user.id, exc)
+            await _notice(update)
         raise ApplicationHandlerStop
+
+    def _verdict(self, update: Update, bot_username: str) -> Verdict | None:
+        """What the throttle says about this update; None for one the bot would not answer."""
+        user, query, message = update.effective_user, update.callback_query, update.message
+        if user is None:
+            return None
+        if query is not None:
+            return self._button_throttle.check(user.id)
+        if message is not None and _answered(message, bot_username):
+            # Anonymous group admins all share one user id; their group is who they are.
+            return self._throttle.check(message.sender_chat.id if message.sender_chat else user.id)
+        return None
 
     async def other(self, update: Update, context: Context) -> None:
         """A category's own command (`/world`), or a short help for a command we do not know."""
@@ -166,6 +160,21 @@ class Routing:
         texts = where(update)[2]
         with contextlib.suppress(TelegramError):
             await context.bot.send_message(chat.id, texts("error.failed"))
+
+
+async def _notice(update: Update) -> None:
+    """Tell a reader, once, that they are going faster than the bot can answer."""
+    user, query, message = update.effective_user, update.callback_query, update.message
+    assert user is not None  # only a reader's update is throttled
+    log.info("reader throttled user=%s", user.id)
+    notice = texts_for(user.language_code)("throttle.notice")
+    try:
+        if query is not None:
+            await query.answer(notice)
+        elif message is not None:
+            await reply(message, notice)
+    except TelegramError as exc:
+        log.info("throttle notice not sent user=%s error=%s", user.id, exc)
 
 
 def _answered(message: Message, bot_username: str) -> bool:

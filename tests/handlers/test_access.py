@@ -1,9 +1,22 @@
-"""Who may do what: group admins, anonymous admins, editors, and the bot itself in channels."""
+"""Who may do what: group admins, anonymous admins, editors, and the bot itself in channels.
+
+End to end against the Bot API double, then the rule and the admin cache on their own.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from telegram import (
+    Bot,
+    ChatMemberAdministrator,
+    ChatMemberMember,
+    ChatMemberOwner,
+    Update,
+    User,
+)
+
+from bot.handlers.access import Access, Asker, Need, Ruling, asker_of, may_post, rule
 from tests.conftest import StartBot
 from tests.handlers.chat import (
     ADMIN,
@@ -30,7 +43,7 @@ from tests.handlers.chat import (
     settled,
     ticked,
 )
-from tests.helpers import WritePost, eventually
+from tests.helpers import TOKEN, WritePost, eventually
 from tests.telegram_double import TelegramDouble
 
 
@@ -50,7 +63,7 @@ async def test_anyone_in_a_group_may_read(
     double.send_command(GROUP, "/frobnicate", user_id=MEMBER)  # perhaps another bot's
     double.send_command(GROUP, "/latest@OtherBot", user_id=MEMBER)
     double.send_text(GROUP, "hello everyone", user_id=MEMBER)
-    await finish(bot)
+    await finish(bot, double)
     assert len(double.texts_to(GROUP)) == before
 
 
@@ -151,3 +164,90 @@ async def test_channels_are_subscribed_only_from_a_private_chat(
     make_channel(double, CHANNEL, "newsdesk", bot_status="administrator")
     double.send_command(GROUP, "/subscribe @newsdesk", user_id=BOT_ADMIN)
     await reply(double, GROUP, "from a private chat")
+
+
+# --- the rule, with plain values -----------------------------------------------------------------
+
+EDITORS = frozenset({EDITOR})
+
+
+def test_a_private_chat_changes_itself_a_group_asks_telegram_a_channel_nobody() -> None:
+    def ruling(chat_type: str | None, *, as_the_chat: bool = False) -> Ruling:
+        asker = Asker(MEMBER, None if chat_type is None else -5, chat_type, as_the_chat)
+        return rule(Need.CHAT_ADMIN, asker, EDITORS)
+
+    assert ruling("private") is Ruling.ALLOWED
+    assert ruling("supergroup") is Ruling.ASK_TELEGRAM
+    assert ruling("group") is Ruling.ASK_TELEGRAM
+    assert ruling("supergroup", as_the_chat=True) is Ruling.ALLOWED  # an anonymous admin
+    assert ruling("channel") is Ruling.NOT_CHAT_ADMIN
+    assert ruling(None) is Ruling.NOT_CHAT_ADMIN
+
+
+def test_editors_are_the_configured_users_and_some_commands_want_a_private_chat() -> None:
+    private, group = Asker(EDITOR, EDITOR, "private"), Asker(EDITOR, GROUP, "supergroup")
+    assert rule(Need.EDITOR_IN_PRIVATE, private, EDITORS) is Ruling.ALLOWED
+    assert rule(Need.EDITOR_IN_PRIVATE, group, EDITORS) is Ruling.NOT_PRIVATE
+    assert rule(Need.EDITOR, group, EDITORS) is Ruling.ALLOWED  # a press on their button
+    stranger = Asker(STRANGER, STRANGER, "private")
+    assert rule(Need.EDITOR_IN_PRIVATE, stranger, EDITORS) is Ruling.NOT_EDITOR
+    assert rule(Need.EDITOR, stranger, EDITORS) is Ruling.NOT_EDITOR
+    assert rule(Need.EDITOR, private, frozenset()) is Ruling.NOT_EDITOR  # no editors at all
+
+
+def test_an_anonymous_admin_is_the_group_writing_as_itself() -> None:
+    group = {"id": GROUP, "type": "supergroup", "title": "Team"}
+    message = {
+        "message_id": 1,
+        "date": 0,
+        "chat": group,
+        "from": {"id": 1087968824, "is_bot": True, "first_name": "Group"},
+        "text": "/start",
+    }
+    anonymous = Update.de_json({"update_id": 1, "message": {**message, "sender_chat": group}})
+    assert asker_of(anonymous) == Asker(1087968824, GROUP, "supergroup", as_the_chat=True)
+    other = {"id": -100777, "type": "channel", "title": "A linked channel"}
+    linked = Update.de_json({"update_id": 2, "message": {**message, "sender_chat": other}})
+    assert asker_of(linked) == Asker(1087968824, GROUP, "supergroup", as_the_chat=False)
+    assert asker_of(Update.de_json({"update_id": 3})) is None
+
+
+def test_the_bot_posts_in_a_channel_as_an_administrator_allowed_to_post() -> None:
+    bot = User(1, "newsbot", is_bot=True)
+    assert may_post(ChatMemberAdministrator(bot, *[True] * 12, can_post_messages=True))
+    assert may_post(ChatMemberAdministrator(bot, *[True] * 12))  # unstated: allowed
+    assert not may_post(ChatMemberAdministrator(bot, *[True] * 12, can_post_messages=False))
+    assert may_post(ChatMemberOwner(bot, is_anonymous=False))
+    assert not may_post(ChatMemberMember(bot))
+    assert not may_post(None)
+
+
+async def test_a_group_admin_check_is_remembered_for_a_minute(double: TelegramDouble) -> None:
+    now = [1000.0]
+    access = Access(EDITORS, clock=lambda: now[0])
+    double.set_member_status(GROUP, ADMIN, "administrator")
+
+    def asking(user_id: int) -> Update:
+        message = {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": GROUP, "type": "supergroup", "title": "Team"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Ann"},
+            "text": "/start",
+        }
+        return Update.de_json({"update_id": 1, "message": message})
+
+    async with Bot(TOKEN, base_url=double.base_url) as bot:
+        assert await access.check(asking(ADMIN), bot, Need.CHAT_ADMIN) is Ruling.ALLOWED
+        assert await access.check(asking(MEMBER), bot, Need.CHAT_ADMIN) is Ruling.NOT_CHAT_ADMIN
+        double.set_member_status(GROUP, ADMIN, "member")  # demoted: not known for a minute
+        assert await access.check(asking(ADMIN), bot, Need.CHAT_ADMIN) is Ruling.ALLOWED
+        assert len(double.calls("getChatMember")) == 2
+        now[0] += 61
+        assert await access.check(asking(ADMIN), bot, Need.CHAT_ADMIN) is Ruling.NOT_CHAT_ADMIN
+        double.fail_next("getChatMember", status=400, description="Bad Request: chat not found")
+        now[0] += 61
+        assert await access.check(asking(MEMBER), bot, Need.CHAT_ADMIN) is Ruling.NOT_CHAT_ADMIN
+        double.set_member_status(GROUP, MEMBER, "creator")
+        assert await access.check(asking(MEMBER), bot, Need.CHAT_ADMIN) is Ruling.ALLOWED
+        assert len(double.calls("getChatMember")) == 5  # a failed check is not remembered

@@ -106,7 +106,7 @@ async def test_latest_sends_at_most_ten(
     double.send_command(10, "/latest 50")
     expected = [f"Story {n}" for n in range(11, 1, -1)]
     await eventually(lambda: cards(double, 10) == expected)
-    await finish(bot)
+    await finish(bot, double)
     assert len(cards(double, 10)) == 10
 
 

@@ -1,12 +1,14 @@
-"""End to end: which handler takes an update; the throttle gate, the fallback, the error handler."""
+"""Which handler takes an update: the throttle gate, the fallback, the error handler; reading a
+command. End to end against the Bot API double, and with plain values."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
+from bot.handlers.updates import Command, addressed_command
 from bot.i18n import catalogue
 from tests.conftest import StartBot
 from tests.handlers.chat import (
@@ -44,7 +46,7 @@ async def test_each_category_has_its_command_and_new_ones_need_no_restart(
     assert any(c["command"] == "science" for c in double.commands_for(language_code="th"))
     double.send_command(16, "/science")
     await eventually(lambda: cards(double, 16) == ["Science one"])
-    await finish(bot)
+    await finish(bot, double)
     assert double.texts_to(15) == []  # addressed to another bot
 
 
@@ -95,7 +97,7 @@ async def test_handlers_added_later_keep_their_commands_and_messages(
     await eventually(lambda: len(double.texts_to(37)) == 2)
     double.send_text(37, "hello")
     await reply(double, 37, "I answer commands")
-    await finish(bot)
+    await finish(bot, double)
     assert double.texts_to(37) == ["the editors' desk", "the editors' desk", ANY_CHATTER]
 
 
@@ -111,3 +113,32 @@ async def test_a_flood_of_commands_gets_one_notice(
     texts = double.texts_to(35)
     assert sum("faster than I can answer" in t for t in texts) == 1
     assert sum("/latest" in t for t in texts) == 8
+
+
+# --- reading a command, with plain values --------------------------------------------------------
+
+
+def message(text: str, *, command: int | None = None, offset: int = 0) -> Message:
+    """A group message; `command` is the length of a bot_command entity at `offset`."""
+    entities = (
+        [] if command is None else [{"type": "bot_command", "offset": offset, "length": command}]
+    )
+    raw = {
+        "message_id": 1,
+        "date": 0,
+        "chat": {"id": -5, "type": "group", "title": "Team"},
+        "text": text,
+        "entities": entities,
+    }
+    return Message.de_json(raw, None)
+
+
+def test_a_command_is_ours_unless_it_names_another_bot() -> None:
+    assert addressed_command(message("/latest world 3", command=7), BOT) == Command(
+        "latest", ["world", "3"], addressed=False
+    )
+    named = message(f"/World@{BOT.upper()} 2", command=7 + len(BOT))
+    assert addressed_command(named, BOT) == Command("world", ["2"], addressed=True)
+    assert addressed_command(message("/latest@OtherBot", command=16), BOT) is None
+    assert addressed_command(message("hello /latest", command=7, offset=6), BOT) is None
+    assert addressed_command(message("/latest"), BOT) is None  # no entity: not a command
