@@ -86,7 +86,7 @@ async def test_handlers_added_later_keep_their_commands_and_messages(
         assert update.message is not None
         await update.message.reply_text("the editors' desk")
 
-    # As a module registering its own handlers after the readers' does (bot.admin does).
+    # As a module registering its own handlers after the readers' would.
     application = bot._application
     assert application is not None
     application.add_handler(CommandHandler("desk", desk))
