@@ -22,7 +22,7 @@ import watchfiles
 from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder
 
-from bot import admin, commands
+from bot import handlers
 from bot.delivery import CardStyle, RetryPolicy, Sender
 from bot.images import ImageCache
 from bot.metrics import Metrics, MetricsServer
@@ -65,7 +65,7 @@ class Newsbot:
         self._store: Store | None = None
         self._application: Application | None = None  # type: ignore[type-arg]
         self._sender: Sender | None = None
-        self._readers: commands.Readers | None = None
+        self._menu: handlers.CommandMenu | None = None
         self._sender_bot: Bot | None = None
         self._http: httpx.AsyncClient | None = None
         self.metrics = Metrics()
@@ -134,17 +134,11 @@ class Newsbot:
             .get_updates_request(self._request(1))
             .build()
         )
-        self._readers = commands.install(
-            self._application, self.store, self.library, self.sender, settings
-        )
-        admin.install(
+        self._menu = handlers.install(
             self._application,
-            self.store,
-            self.library,
-            self.sender,
-            settings,
-            publishing=self.publishing,
-            refresh=self.refresh,
+            handlers.Deps(
+                self.store, self.library, self.sender, settings, self.publishing, self.refresh
+            ),
         )
         await self._application.initialize()
         await self._application.start()
@@ -279,8 +273,8 @@ class Newsbot:
                 self._release = report.next_release
                 if report.deliveries or report.revisions:
                     self.sender.wake()
-        if self._readers is not None:
-            await self._readers.publish_menu()  # a no-op unless the categories changed
+        if self._menu is not None:
+            await self._menu.publish()  # a no-op unless the categories changed
         return scan, report
 
     async def _scan_loop(self) -> None:

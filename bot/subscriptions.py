@@ -122,6 +122,19 @@ def without_categories(
     return receiving(subscribed, known) - removed
 
 
+def starting(kept: Iterable[str], named: Iterable[str]) -> frozenset[str]:
+    """What a chat receives after `/start` (or `/subscribe @channel`): the one rule for both.
+
+    Categories named (by a deep link, or after the channel) are added to the chat's earlier
+    choice. With none named, a returning chat keeps the choice it had, and a chat that had none
+    (new, or one that chose "None") receives everything.
+    """
+    kept, named = frozenset(kept), frozenset(named)
+    if named:
+        return with_categories(kept, named)
+    return kept or frozenset({ALL})
+
+
 def toggled(subscribed: Iterable[str], key: str, known: Iterable[str]) -> frozenset[str]:
     """Subscriptions after pressing one category's button."""
     subscribed = frozenset(subscribed)
@@ -222,6 +235,15 @@ def choose_languages(words: Sequence[str]) -> LanguageChoice:
         else:
             invalid.append(word)
     return LanguageChoice(frozenset(codes), tuple(invalid))
+
+
+def changes_languages(words: Sequence[str]) -> bool:
+    """Whether `/language` words choose languages, rather than ask which ones the chat reads.
+
+    Anyone may ask; choosing changes what the chat receives, so it needs the right to.
+    """
+    choice = choose_languages(words)
+    return bool(choice.invalid) or choice.languages != frozenset()
 
 
 def reads(languages: frozenset[str] | None, post: Post) -> bool:

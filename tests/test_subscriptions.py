@@ -19,6 +19,7 @@ from bot.subscriptions import (
     backlog_candidates,
     categories_keyboard,
     category_names,
+    changes_languages,
     choose_categories,
     choose_languages,
     deep_link_categories,
@@ -27,6 +28,7 @@ from bot.subscriptions import (
     pressed,
     primary_language,
     receiving,
+    starting,
     toggled,
     with_categories,
     without_categories,
@@ -96,6 +98,14 @@ def test_adding_and_dropping_categories() -> None:
     assert receiving({ALL}, KNOWN) == KNOWN
 
 
+def test_start_adds_what_it_names_else_keeps_the_earlier_choice_else_everything() -> None:
+    assert starting({"world"}, {"business"}) == {"world", "business"}
+    assert starting({"world"}, ()) == {"world"}  # a plain /start keeps the choice
+    assert starting((), ()) == {ALL}  # new, or a chat that had chosen "None"
+    assert starting((), {"world"}) == {"world"}
+    assert starting({"world"}, {ALL}) == {ALL}
+
+
 def test_keyboard_presses() -> None:
     assert toggled({ALL}, "world", KNOWN) == {"asia_pacific", "business"}
     assert toggled({"business"}, "world", KNOWN) == {"business", "world"}
@@ -159,6 +169,14 @@ def test_language_codes() -> None:
     assert primary_language("TH") == "th"
     assert primary_language("") is None
     assert primary_language(None) is None
+
+
+def test_only_choosing_languages_needs_the_right_to_change_the_chat() -> None:
+    assert not changes_languages([])
+    assert not changes_languages([" , "])  # no codes at all: a question
+    assert changes_languages(["th"])
+    assert changes_languages(["all"])
+    assert changes_languages(["klingon!"])  # answered as invalid, by someone who may change
 
 
 # --- which posts ---------------------------------------------------------------------------------

@@ -1,0 +1,209 @@
+"""Readers' commands: /start, /stop, /latest and category commands, /categories, /subscribe,
+/unsubscribe, /language, /help, and the categories keyboard.
+
+Each handler reads the update, asks `bot.handlers.access` when it would change what the chat
+receives, lets `bot.readers.ReaderDesk` decide, and answers in the reader's language.
+
+- Replies use the application's own connection pool, so a broadcast in progress never delays
+  them; cards for `/latest` are sent by `Sender.send_post`, the same card the broadcast sends.
+- The few posts a new subscriber gets first are queued after the answer (`ReaderDesk.welcome`),
+  so the reader reads the answer before them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.calls import reply
+from bot.handlers.access import Access, Need, Ruling
+from bot.handlers.deps import Deps
+from bot.handlers.menu import CommandMenu
+from bot.handlers.updates import Context, chat_ref, where
+from bot.i18n import Texts, texts_for
+from bot.pace import seconds
+from bot.posts import Post
+from bot.readers import Latest, ReaderDesk
+from bot.subscriptions import Button, changes_languages
+
+log = logging.getLogger(__name__)
+
+#: The longest a reply waits out Telegram's flood control before giving up.
+MAX_REPLY_WAIT = 10.0
+
+
+def markup(rows: list[list[Button]]) -> InlineKeyboardMarkup:
+    """The categories keyboard as Telegram takes it."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+    )
+
+
+class ReaderCommands:
+    """The readers' commands of one running bot."""
+
+    def __init__(self, deps: Deps, access: Access, menu: CommandMenu) -> None:
+        self._sender = deps.sender
+        self._access = access
+        self._menu = menu
+        self.desk = ReaderDesk(
+            deps.store,
+            deps.library,
+            backlog=deps.settings.subscribe_backlog,
+            wake=deps.sender.wake,
+        )
+
+    async def start(self, update: Update, context: Context) -> None:
+        """Subscribe this chat: everything, or the categories a deep link names."""
+        chat, message, texts = where(update)
+        if chat is None or message is None or not await self._may_change(update, context):
+            return
+        change = await self.desk.start(chat_ref(chat), context.args or [], texts)
+        await reply(message, change.text)
+        await self.desk.welcome(change)
+        if chat.type == ChatType.PRIVATE and self._access.is_editor(update):
+            await self._menu.publish_for_editor(context.bot, chat.id)
+
+    async def stop(self, update: Update, context: Context) -> None:
+        """Unsubscribe this chat from everything and drop what was queued for it."""
+        chat, message, texts = where(update)
+        if chat is None or message is None or not await self._may_change(update, context):
+            return
+        await reply(message, await self.desk.stop(chat.id, texts))
+
+    async def show_help(self, update: Update, _: Context) -> None:
+        """What the bot does, its commands, and the categories there are."""
+        chat, message, texts = where(update)
+        if chat is None or message is None:
+            return
+        private = chat.type == ChatType.PRIVATE
+        editor = self._access.is_editor(update)
+        await reply(message, self.desk.help(texts, private=private, editor=editor))
+
+    async def latest(self, update: Update, context: Context) -> None:
+        """The newest posts, as cards: `/latest`, `/latest 3`, `/latest world 3`."""
+        await self.category(update, context, None, context.args or [])
+
+    async def category(
+        self, update: Update, context: Context, category: str | None, words: Sequence[str]
+    ) -> None:
+        """The newest posts of one category (`/world 3`), or of all when `category` is None."""
+        chat, message, texts = where(update)
+        if chat is None or message is None:
+            return
+        latest = await self.desk.latest(chat.id, words, texts, category=category)
+        await self._send_latest(context.bot, chat.id, message, texts, latest)
+
+    async def categories(self, update: Update, _: Context) -> None:
+        """The categories keyboard: one toggle per category, plus "All" and "None"."""
+        chat, message, texts = where(update)
+        if chat is not None and message is not None:
+            await self._show_keyboard(chat.id, message, texts)
+
+    async def subscribe(self, update: Update, context: Context) -> None:
+        """Add categories (`/subscribe world business`); without any, the keyboard."""
+        await self._change(update, context, subscribe=True)
+
+    async def unsubscribe(self, update: Update, context: Context) -> None:
+        """Drop categories (`/unsubscribe sport`); without any, the keyboard."""
+        await self._change(update, context, subscribe=False)
+
+    async def _change(self, update: Update, context: Context, *, subscribe: bool) -> None:
+        chat, message, texts = where(update)
+        if chat is None or message is None or not await self._may_change(update, context):
+            return
+        if not context.args:
+            await self._show_keyboard(chat.id, message, texts)
+            return
+        change = await self.desk.change(chat_ref(chat), context.args, texts, subscribe=subscribe)
+        await reply(message, change.text)
+        await self.desk.welcome(change)
+
+    async def language(self, update: Update, context: Context) -> None:
+        """Show or choose the article languages this chat receives: `/language en th`."""
+        chat, message, texts = where(update)
+        words = context.args or []
+        if chat is None or message is None:
+            return
+        if changes_languages(words) and not await self._may_change(update, context):
+            return
+        await reply(message, await self.desk.language(chat.id, words, texts))
+
+    async def button(self, update: Update, context: Context) -> None:
+        """A press on the categories keyboard: change the subscription, redraw the keyboard."""
+        query, chat = update.callback_query, update.effective_chat
+        if query is None:
+            return
+        texts = texts_for(query.from_user.language_code)
+        if chat is None or query.message is None or query.data is None:
+            await query.answer()
+            return
+        if await self._access.check(update, context.bot, Need.CHAT_ADMIN) is not Ruling.ALLOWED:
+            await query.answer(texts("group.button_admins_only"), show_alert=True)
+            return
+        press = await self.desk.press(chat_ref(chat), query.data, texts)
+        await query.answer(press.notice)
+        if press.change is not None and press.rows is not None:
+            await _redraw(query, press.rows)
+            await self.desk.welcome(press.change)
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    async def _may_change(self, update: Update, context: Context) -> bool:
+        """Whether the sender may change what this chat receives; if not, they are told."""
+        if await self._access.check(update, context.bot, Need.CHAT_ADMIN) is Ruling.ALLOWED:
+            return True
+        _, message, texts = where(update)
+        if message is not None:
+            await reply(message, texts("group.admins_only"))
+        return False
+
+    async def _show_keyboard(self, chat_id: int, message: Message, texts: Texts) -> None:
+        keyboard = await self.desk.keyboard(chat_id, texts)
+        options = {"reply_markup": markup(keyboard.rows)} if keyboard.rows is not None else {}
+        await reply(message, keyboard.text, **options)
+
+    async def _send_latest(
+        self, bot: Bot, chat_id: int, message: Message, texts: Texts, latest: Latest
+    ) -> None:
+        if latest.text is not None:
+            await reply(message, latest.text)
+        elif not await self._send_cards(bot, chat_id, latest.posts):
+            await reply(message, texts("latest.failed"))
+
+    async def _send_cards(self, bot: Bot, chat_id: int, posts: Sequence[Post]) -> bool:
+        """Send cards now on the replying bot; False when Telegram would not take them."""
+        for post in posts:
+            try:
+                try:
+                    await self._sender.send_post(chat_id, post, bot=bot)
+                except RetryAfter as exc:
+                    delay = seconds(exc.retry_after)
+                    if delay > MAX_REPLY_WAIT:
+                        raise
+                    await asyncio.sleep(delay)
+                    await self._sender.send_post(chat_id, post, bot=bot)
+            except Forbidden as exc:
+                log.info("reply not delivered chat=%s error=%s", chat_id, exc)
+                return True  # nobody left to tell
+            except BadRequest as exc:
+                log.error("telegram refused post=%s chat=%s error=%s", post.id, chat_id, exc)
+            except TelegramError as exc:
+                log.warning("cards not sent chat=%s error=%s", chat_id, exc)
+                return False
+        return True
+
+
+async def _redraw(query: CallbackQuery, rows: list[list[Button]]) -> None:
+    """Edit the pressed keyboard in place."""
+    try:
+        await query.edit_message_reply_markup(markup(rows))
+    except BadRequest as exc:
+        # Telegram error read by its text: "message is not modified" is no failure here.
+        if "not modified" not in str(exc).lower():
+            raise
