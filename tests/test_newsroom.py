@@ -58,7 +58,7 @@ def test_confirmed_item_is_written_once_as_a_post_file(content: Path) -> None:
     assert path.parent.name == "breaking"
     assert post.photo_id == "PHOTO1" and post.title == "Storm warning"
     assert post.summary_text == ""  # the headline is not repeated as a summary
-    with pytest.raises(FileExistsError):
+    with pytest.raises(EditorError, match="already exists"):
         write_post_file(path, text)
 
 
