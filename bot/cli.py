@@ -69,10 +69,15 @@ def _run(_: argparse.Namespace) -> int:
     logs.configure(settings.log_level, token, fmt=settings.log_format, secrets=settings.secrets)
     # python-telegram-bot 22 reports `retry_after` as a timedelta only when asked to.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    from bot.app import serve  # the Telegram stack is only loaded for the bot itself
+    from telegram.error import InvalidToken  # the Telegram stack is only loaded for the bot
+
+    from bot.app import serve
 
     try:
         asyncio.run(serve(settings))
+    except InvalidToken:
+        log.critical("newsbot cannot run error=Telegram refused TELEGRAM_BOT_TOKEN")
+        return EXIT_FAILED
     except OSError as exc:  # a port taken, a folder not writable: the reason is enough
         log.critical("newsbot cannot run error=%s", exc)
         return EXIT_FAILED

@@ -74,9 +74,9 @@ def public_or(networks: Iterable[IPNetwork] = ()) -> Allow:
 class _CheckedResolver(AbstractResolver):
     """Resolves a name and hands aiohttp only the addresses that pass, to connect to them."""
 
-    def __init__(self, allow: Allow) -> None:
+    def __init__(self, allow: Allow, resolver: AbstractResolver | None = None) -> None:
         self._allow = allow
-        self._resolver = DefaultResolver()
+        self._resolver = resolver or DefaultResolver()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -117,18 +117,22 @@ class Fetcher:
         allow: Allow = is_public,
         deadline: float = DEADLINE_SECONDS,
         max_redirects: int = MAX_REDIRECTS,
+        resolver: Callable[[], AbstractResolver] | None = None,
     ) -> None:
         """`allow` decides which addresses may be connected to; the default, public ones only.
-        Tests admit their loopback server through it."""
+        Tests admit their loopback server through it, and may answer name lookups themselves
+        (`resolver` makes the resolver, in the running event loop)."""
         self._allow = allow
+        self._resolver = resolver
         self._deadline = deadline
         self._max_redirects = max_redirects
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            inner = self._resolver() if self._resolver is not None else None
             connector = aiohttp.TCPConnector(
-                resolver=_CheckedResolver(self._allow), limit=16, ttl_dns_cache=60
+                resolver=_CheckedResolver(self._allow, inner), limit=16, ttl_dns_cache=60
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
