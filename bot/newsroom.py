@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -43,6 +44,8 @@ from markdownify import markdownify
 from bot.errors import EditorError, PostError
 from bot.importer import slugify
 from bot.posts import Post, category_key, parse_post, read_post, safe_url
+
+log = logging.getLogger(__name__)
 
 BREAKING = "BREAKING"
 BREAKING_FOLDER = "breaking"
@@ -209,6 +212,33 @@ class Retractions:
         # A new digest: to the library, the retraction is a change of the post like an edit.
         digest = hashlib.sha256(f"{post.digest}:retracted".encode()).hexdigest()
         return replace(post, retracted=True, digest=digest)
+
+
+class RetractionLedger:
+    """The retractions of a newsroom folder as the library applies them, read at every scan.
+
+    A file that cannot be read, or was edited into something else, keeps the retractions read
+    last (with a warning), so a typo never publishes a retracted post again.
+    """
+
+    def __init__(self, newsroom: Path) -> None:
+        self.newsroom = newsroom
+        self.current = Retractions()
+
+    def reload(self) -> bool:
+        """Read the file again; True when the set of retracted posts changed."""
+        try:
+            latest = Retractions.read(self.newsroom)
+        except EditorError as exc:
+            log.warning("retractions kept from before problem=%s", exc)
+            return False
+        changed = latest.retracted.keys() != self.current.retracted.keys()
+        self.current = latest
+        return changed
+
+    def apply(self, post: Post) -> Post:
+        """The post as readers must see it: retracted when recorded."""
+        return self.current.apply(post)
 
 
 def _record_retraction(post: Post, newsroom: Path) -> Post:

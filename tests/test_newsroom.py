@@ -15,6 +15,7 @@ from bot.errors import EditorError
 from bot.newsroom import (
     BREAKING,
     RETRACTIONS_FILE,
+    RetractionLedger,
     Retractions,
     breaking_post,
     draft_breaking,
@@ -220,3 +221,20 @@ def test_retractions_edited_by_hand_into_something_else_are_not_overwritten(
     file.write_text(json.dumps(["A1"]))
     with pytest.raises(EditorError, match="must map post ids"):
         Retractions.read(newsroom)
+
+
+def test_the_ledger_tells_the_library_when_retractions_change(
+    tmp_path: Path, write_post: WritePost, caplog: pytest.LogCaptureFixture
+) -> None:
+    newsroom = tmp_path / "newsroom"
+    ledger = RetractionLedger(newsroom)
+    post = read_post(write_post("a.md", title="Story", code="A1"))
+    assert not ledger.reload() and ledger.apply(post) == post  # no file yet: nothing retracted
+    mark_retracted(post, newsroom=newsroom)
+    assert ledger.reload() and ledger.apply(post).retracted
+    assert not ledger.reload()  # read again, nothing new
+    (newsroom / RETRACTIONS_FILE).write_text("{oops")
+    assert not ledger.reload() and ledger.apply(post).retracted  # a typo publishes nothing again
+    assert "retractions kept from before" in caplog.text
+    (newsroom / RETRACTIONS_FILE).write_text("{}")
+    assert ledger.reload() and ledger.apply(post) == post  # deleted by hand: published again
