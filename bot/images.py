@@ -133,6 +133,10 @@ class ImageCache:
         except ImageError as exc:
             self.mark_unavailable(url, str(exc))
             return None
+        except Exception as exc:  # a bug or a local fault: nobody may be awaiting to see it
+            log.exception("image download failed url=%s", url)
+            self.mark_unavailable(url, f"{type(exc).__name__}: {exc}")
+            return None
         else:
             self._keep(url, data)
             return data
