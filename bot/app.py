@@ -5,6 +5,10 @@ unchanged, by the end-to-end tests, which point it at a Bot API test double on l
 
 Updates arrive by long polling, or through a webhook when NEWSBOT_WEBHOOK_URL is set; everything
 else is the same in both modes, including `/metrics` and `/healthz` on a port of their own.
+
+A start without the network (no DNS, the Bot API refusing connections or answering 5xx) is not a
+crash: each call Telegram must answer before the bot can run is tried again, with a log line and a
+growing pause, until Telegram answers or the bot is told to stop.
 """
 
 from __future__ import annotations
@@ -15,15 +19,18 @@ import gc
 import logging
 import math
 import signal
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import httpx
 import watchfiles
 from telegram import Bot
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
 from bot.delivery import CardStyle, RetryPolicy, Sender
+from bot.fetch import Fetcher, public_or
 from bot.images import ImageCache
 from bot.metrics import Metrics, MetricsServer
 from bot.pace import FREE_RATE, Pace
@@ -32,8 +39,13 @@ from bot.queue import QueueReport, queue_new_posts
 from bot.settings import Settings
 from bot.store import Store
 from bot.transport import AiohttpRequest
+from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
+
+#: Pauses between tries to reach Telegram at start: doubling from the first to the last.
+START_RETRY_FIRST = 1.0
+START_RETRY_MOST = 60.0
 
 
 class Newsbot:
@@ -67,7 +79,9 @@ class Newsbot:
         self._sender: Sender | None = None
         self._menu: handlers.CommandMenu | None = None
         self._sender_bot: Bot | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._fetcher: Fetcher | None = None
+        self._images: ImageCache | None = None
+        self._webhook: WebhookServer | None = None
         self.metrics = Metrics()
         self._metrics_server: MetricsServer | None = None
 
@@ -111,13 +125,14 @@ class Newsbot:
             base_file_url=settings.file_url,
             request=self._request(concurrency),
         )
-        await self._sender_bot.initialize()
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(15.0), follow_redirects=True)
+        await self._until_telegram_answers("getMe", self._sender_bot.initialize)
+        self._fetcher = Fetcher(allow=public_or(settings.image_networks))
+        self._images = ImageCache(self.store, self._fetcher)
         self._sender = Sender(
             self._sender_bot,
             self.store,
             self.library,
-            ImageCache(self.store, self._http),
+            self._images,
             pace=self._pace or Pace(settings.rate),
             style=CardStyle(zone=settings.zone, source_name=settings.site_name),
             retry=self._retry,
@@ -140,7 +155,7 @@ class Newsbot:
                 self.store, self.library, self.sender, settings, self.publishing, self.refresh
             ),
         )
-        await self._application.initialize()
+        await self._until_telegram_answers("getMe", self._application.initialize)
         await self._application.start()
         await self._receive_updates(self._application)
         self._tasks = [
@@ -163,6 +178,8 @@ class Newsbot:
         self._stopping.set()
         if self._metrics_server is not None:
             await self._metrics_server.stop()
+        if self._webhook is not None:
+            await self._webhook.stop()
         if self._application is not None:
             if self._application.updater is not None and self._application.updater.running:
                 await self._application.updater.stop()
@@ -176,8 +193,10 @@ class Newsbot:
             await self._application.shutdown()
         if self._sender_bot is not None:
             await self._sender_bot.shutdown()
-        if self._http is not None:
-            await self._http.aclose()
+        if self._images is not None:
+            await self._images.close()
+        if self._fetcher is not None:
+            await self._fetcher.close()
         if self._store is not None:
             await self._store.close()
         self._post_cache.close()
@@ -201,20 +220,59 @@ class Newsbot:
         assert updater is not None
         settings = self.settings
         if settings.webhook_url is None:
-            await updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+            await self._until_telegram_answers(
+                "deleteWebhook",
+                lambda: updater.start_polling(
+                    poll_interval=0.0, timeout=10, drop_pending_updates=False
+                ),
+            )
             return
         assert settings.webhook_secret is not None  # the settings refuse a webhook without one
-        # PTB's tornado server answers 403 to a request without this secret in its header, and
-        # registers the address and the secret with Telegram through setWebhook.
-        await updater.start_webhook(
-            listen=settings.listen_host,
-            port=settings.listen_port,
-            url_path=settings.webhook_path,
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            drop_pending_updates=False,
+        secret = settings.webhook_secret.get_secret_value()
+        # Listening first makes a port already taken fail before Telegram is told the address.
+        self._webhook = WebhookServer(
+            application.bot, application.update_queue, path=settings.webhook_path, secret=secret
+        )
+        self._webhook.start(settings.listen_host, settings.listen_port)
+        url = settings.webhook_url
+        await self._until_telegram_answers(
+            "setWebhook",
+            lambda: application.bot.set_webhook(
+                url, secret_token=secret, drop_pending_updates=False
+            ),
         )
         log.info("webhook listening address=%s path=%s", settings.listen, settings.webhook_path)
+
+    async def _until_telegram_answers(
+        self, call: str, attempt: Callable[[], Awaitable[object]]
+    ) -> None:
+        """Make a call Telegram must answer before the bot can run, trying until it does.
+
+        No network (DNS, a refused connection, a timeout) or a Bot API server in trouble (5xx)
+        is one log line per try, no traceback, and a pause that doubles up to a minute. A
+        refused token or a request Telegram will never accept is not retried.
+        """
+        delay = START_RETRY_FIRST
+        while True:
+            try:
+                await attempt()
+                return
+            except BadRequest:
+                raise
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                pause = wait if isinstance(wait, int | float) else wait.total_seconds()
+                log.warning("Telegram asks to wait call=%s delay=%.0fs", call, pause)
+            except NetworkError as exc:
+                pause = delay
+                delay = min(delay * 2, START_RETRY_MOST)
+                log.warning(
+                    "Telegram not reachable, trying again call=%s delay=%.0fs error=%s",
+                    call,
+                    pause,
+                    exc,
+                )
+            await asyncio.sleep(pause)
 
     async def _health(self) -> str | None:
         """None when updates arrive, the sender and scanner run and the database answers."""
@@ -223,7 +281,8 @@ class Newsbot:
         application = self._application
         if application is None or not application.running:
             return "starting"
-        if application.updater is None or not application.updater.running:
+        receiving = self._webhook if self.settings.webhook_url else application.updater
+        if receiving is None or not receiving.running:
             return "not receiving updates"
         for task in self._tasks:
             # The watcher may end by design (no file events here); the others never should.
@@ -320,8 +379,23 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await bot.start()
-        await stop.wait()
+        # A start still waiting for Telegram gives way to a stop signal.
+        if await _unless(stop, bot.start()):
+            await stop.wait()
         log.info("stopping")
     finally:
         await bot.stop()
+
+
+async def _unless(stop: asyncio.Event, work: Coroutine[Any, Any, None]) -> bool:
+    """Run `work` unless `stop` is set first (then cancel it); returns whether it finished."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    task.result()  # a failed start raises here
+    return True

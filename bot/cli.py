@@ -1,7 +1,9 @@
 """The `newsbot` command line: run the bot, check and preview posts, import articles, back up.
 
 Every command turns bad input into one clear line on stderr and a non-zero exit; none of them
-shows a traceback for a mistake in its input.
+shows a traceback for a mistake in its input. A bad setting is exit 2, before anything starts.
+Once `newsbot run` has set up logging, whatever stops the bot is a log line, secrets removed,
+never a raw traceback on stderr.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -26,7 +29,10 @@ from bot.render import preview_record, render
 from bot.settings import Settings
 
 EXIT_REJECTED = 1
+EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+log = logging.getLogger("newsbot")
 
 
 def _settings() -> Settings:
@@ -60,15 +66,25 @@ def _library(path: Path | None, settings: Settings) -> PostLibrary:
 def _run(_: argparse.Namespace) -> int:
     settings = _settings()
     token = settings.require_token()
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    logs.configure(
-        settings.log_level, token, fmt=settings.log_format, secrets=(secret,) if secret else ()
-    )
+    logs.configure(settings.log_level, token, fmt=settings.log_format, secrets=settings.secrets)
     # python-telegram-bot 22 reports `retry_after` as a timedelta only when asked to.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    from bot.app import serve  # the Telegram stack is only loaded for the bot itself
+    from telegram.error import InvalidToken  # the Telegram stack is only loaded for the bot
 
-    asyncio.run(serve(settings))
+    from bot.app import serve
+
+    try:
+        asyncio.run(serve(settings))
+    except InvalidToken:
+        log.critical("newsbot cannot run error=Telegram refused TELEGRAM_BOT_TOKEN")
+        return EXIT_FAILED
+    except OSError as exc:  # a port taken, a folder not writable: the reason is enough
+        log.critical("newsbot cannot run error=%s", exc)
+        return EXIT_FAILED
+    except Exception:
+        # Logged, not left to Python: its traceback would print the secrets the log filter hides.
+        log.critical("newsbot stopped by an error", exc_info=True)
+        return EXIT_FAILED
     return 0
 
 

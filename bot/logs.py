@@ -1,8 +1,12 @@
-"""Logging set-up: one line per event, and never the bot token.
+"""Logging set-up: one line per event, and never a secret.
 
-PTB puts the token in request URLs, and HTTP libraries log URLs (httpx at INFO). Their loggers
-are turned down, and a filter on the handler removes the token from anything that still
-mentions it, tracebacks included.
+PTB puts the token in request URLs, and HTTP libraries log URLs (httpx at INFO) and put them in
+their exceptions. Their loggers are turned down, and a filter on the one handler removes the
+token, its secret half and the webhook's secret from everything it writes, whatever their length:
+the message, its arguments, the traceback (every chained cause included) and stack dumps. What
+would otherwise bypass logging and print straight to stderr (an uncaught exception in the main
+thread or another one, a warning) is routed through the same handler, so the rule holds for every
+line the process writes.
 
 newsbot's own messages read `event words key=value key=value`; the formatters split them there,
 so a line is logfmt (`NEWSBOT_LOG_FORMAT=text`) or one JSON object (`json`) that a log system can
@@ -16,7 +20,10 @@ import json
 import logging
 import re
 import sys
+import threading
 from datetime import UTC, datetime
+from types import TracebackType
+from urllib.parse import quote
 
 REDACTED = "<token>"
 #: A `key=` that starts a field: at the start or after white space, so `?a=b` in a URL is not one.
@@ -24,25 +31,34 @@ _KEY = re.compile(r"(?:^|(?<=\s))([A-Za-z_][\w.]*)=")
 _RESERVED = frozenset({"time", "level", "logger", "msg", "exc"})
 
 
-class RedactToken(logging.Filter):
+class RedactSecrets(logging.Filter):
     """Replace the bot token (and its secret half) and other secrets wherever they appear."""
 
     def __init__(self, token: str, *others: str) -> None:
         super().__init__()
-        # The part after the colon is the secret; a URL-encoded or partial copy still hides it.
+        # The part after the colon is the secret: a partial copy of the token still hides it.
         candidates = {token, token.partition(":")[2], *others}
+        # A URL-encoded copy (the token's colon as %3A) is the same secret.
+        candidates |= {quote(c, safe="") for c in candidates}
         # Longest first, so the whole token is replaced before its secret half is looked for.
-        self._secrets = sorted((s for s in candidates if len(s) >= 8), key=len, reverse=True)
+        # Every length counts: a short secret is weak, but it is still a secret.
+        self._secrets = sorted((c for c in candidates if c), key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret replaced by `<token>`."""
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        # Formatted here, before any formatter sees them: the record carries no secret onwards.
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        for secret in self._secrets:
-            message = message.replace(secret, REDACTED)
-            if record.exc_text:
-                record.exc_text = record.exc_text.replace(secret, REDACTED)
-        record.msg, record.args = message, ()
+        record.msg, record.args = self.redact(record.getMessage()), ()
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
 
 
@@ -117,13 +133,34 @@ def configure(
     """Send log lines to stderr, at `level`, as `fmt` (text or json), with secrets removed.
 
     `secrets` are other values that must never be logged, such as the webhook's secret token.
+    Uncaught exceptions and warnings become log lines too, so they pass the same filter.
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     if token or secrets:
-        handler.addFilter(RedactToken(token or "", *secrets))
+        handler.addFilter(RedactSecrets(token or "", *secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for noisy in ("aiohttp", "httpx", "httpcore", "apscheduler", "aiosqlite", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    sys.excepthook = log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def log_uncaught(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    """Report an exception nobody caught as one log line (secrets removed), not a raw traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, trace)
+        return
+    logging.getLogger("newsbot").critical(
+        "uncaught error error=%s: %s", kind.__name__, error, exc_info=(kind, error, trace)
+    )
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is not None:
+        log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)

@@ -6,6 +6,7 @@ instead of looking at the environment itself, so tests can build one with plain 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,6 +18,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: What Telegram accepts as a webhook's secret token.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: Something shaped like a bot token (`123456:ABC...`): it never belongs in TELEGRAM_API_URL.
+_TOKEN_SHAPE = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 
 BOTFATHER_ADVICE = (
     "TELEGRAM_BOT_TOKEN is not set: talk to @BotFather in Telegram, send /newbot, "
@@ -50,6 +53,13 @@ class Settings(BaseSettings):
         default=Path("content"),
         alias="NEWSBOT_CONTENT_DIR",
         description="Folder of the newsroom's posts, read recursively.",
+    )
+    newsroom_dir: Path | None = Field(
+        default=None,
+        alias="NEWSBOT_NEWSROOM_DIR",
+        description="Writable folder for what editors do in Telegram: breaking items (in its "
+        "`breaking/` folder) and retractions (`retractions.json`), so that the content folder "
+        "can stay read-only. Not set: they are written into NEWSBOT_CONTENT_DIR.",
     )
     database: Path = Field(
         default=Path("data/newsbot.sqlite3"),
@@ -141,6 +151,13 @@ class Settings(BaseSettings):
         description="host:port the webhook server listens on; the metrics server uses the "
         "same host.",
     )
+    private_image_networks: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        alias="NEWSBOT_PRIVATE_IMAGE_NETWORKS",
+        description="Lead images newsbot downloads itself come from public addresses only; "
+        "list private networks it may use as well, comma-separated, e.g. 10.20.0.0/16 for an "
+        "image server inside the newsroom.",
+    )
     metrics_port: int = Field(
         default=9090,
         ge=0,
@@ -157,6 +174,54 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_address(cls, value: str) -> str:
+        # The message never repeats the value: a token pasted into it would reach the terminal.
+        if any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError("must be an address without spaces, e.g. https://api.telegram.org/bot")
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError:
+            raise ValueError("is not a valid address, e.g. https://api.telegram.org/bot") from None
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must start with https:// (or http://) and a host name")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must be a plain address: no ?query, #fragment or user:password@")
+        if port == 0:
+            raise ValueError("has port 0")
+        if _TOKEN_SHAPE.search(value):
+            raise ValueError("must not contain the bot token: newsbot adds it (…/bot, no token)")
+        return value
+
+    @field_validator("private_image_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(";", ",").split(",") if part.strip()]
+        if not isinstance(value, list | tuple | set | frozenset):
+            return value
+        networks: set[str] = set()
+        for part in value:
+            try:
+                networks.add(str(ipaddress.ip_network(str(part).strip(), strict=False)))
+            except ValueError:
+                problem = f"not a network such as 10.0.0.0/8: {str(part).strip()!r}"
+                raise ValueError(problem) from None
+        return frozenset(networks)
+
+    @field_validator("newsroom_dir")
+    @classmethod
+    def _newsroom_beside_content(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        # Inside the content folder, editors' posts would be read twice (once from each folder).
+        content = info.data.get("content_dir")
+        if value is not None and isinstance(content, Path):
+            inside = value.resolve()
+            if inside == content.resolve() or content.resolve() in inside.parents:
+                raise ValueError("must be a folder outside NEWSBOT_CONTENT_DIR")
         return value
 
     @field_validator("webhook_url")
@@ -211,6 +276,22 @@ class Settings(BaseSettings):
                 except ValueError:
                     raise ValueError(f"not a Telegram user id: {part.strip()!r}") from None
         return frozenset(ids)
+
+    @property
+    def editors_dir(self) -> Path:
+        """Where editors' breaking items are written: the newsroom folder, else the content."""
+        return self.newsroom_dir or self.content_dir
+
+    @property
+    def image_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The private networks images may also be downloaded from, as network objects."""
+        return tuple(ipaddress.ip_network(n) for n in sorted(self.private_image_networks))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every value that must never appear in any output: the token and the webhook secret."""
+        found = (self.telegram_bot_token, self.webhook_secret)
+        return tuple(s.get_secret_value() for s in found if s and s.get_secret_value())
 
     @property
     def post_cache(self) -> Path:

@@ -75,6 +75,7 @@ def bot_settings(tmp_path: Path, content: Path, double: TelegramDouble) -> Setti
         request_timeout=2.0,
         listen="127.0.0.1:0",
         metrics_port=0,  # loopback, on a free port: test runs never compete for one
+        private_image_networks="127.0.0.0/8",  # the double serves images on loopback
     )
 
 

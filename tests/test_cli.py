@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.posts import read_post
-from tests.helpers import SEED, WritePost
+from tests.double import TelegramDouble
+from tests.helpers import SEED, TOKEN, WritePost, eventually
 
 ARTICLE = """<!doctype html>
 <html lang="en"><head>
@@ -145,3 +152,134 @@ def test_python_dash_m_bot_is_the_same_program() -> None:
         check=False,
     )
     assert result.returncode == 0 and "1 posts loaded, 0 rejected" in result.stderr
+
+
+# --- `newsbot run`: settings, the network, and secrets ----------------------------------------
+
+
+def test_run_with_a_malformed_api_address_is_a_one_line_settings_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", "api.telegram.org/bot")
+    code, out, err = run(capsys, "run")
+    assert code == 2 and out == ""
+    [line] = err.strip().splitlines()
+    assert line.startswith("newsbot run: bad setting: TELEGRAM_API_URL: must start with https://")
+    assert TOKEN.partition(":")[2] not in err
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (the system's choice, released for the test to take)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def launch(tmp_path: Path, api_url: str) -> tuple[asyncio.subprocess.Process, Path]:
+    """`python -m bot run` against `api_url`, its log lines going to a file the test reads."""
+    (tmp_path / "content").mkdir(exist_ok=True)
+    variables = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "NEWSBOT_CONTENT_DIR": str(tmp_path / "content"),
+        "NEWSBOT_DATABASE": str(tmp_path / "data" / "newsbot.sqlite3"),
+        "NEWSBOT_LISTEN": "127.0.0.1:0",
+        "NEWSBOT_METRICS_PORT": "0",
+    }
+    log_file = tmp_path / "bot.log"
+    with log_file.open("ab") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=variables, stderr=log
+        )
+    return process, log_file
+
+
+@contextlib.asynccontextmanager
+async def forwarding(port: int, target: int) -> AsyncIterator[None]:
+    """The network coming back: `port` on loopback now leads to `target`."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", target)
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    server = await asyncio.start_server(connect, "127.0.0.1", port)
+    async with server:
+        yield
+
+
+def assert_clean(log: str) -> None:
+    """No traceback, and no secret, in anything the process wrote."""
+    assert "Traceback" not in log
+    assert TOKEN not in log and TOKEN.partition(":")[2] not in log
+
+
+async def test_no_network_at_start_is_a_log_line_and_a_retry_until_telegram_answers(
+    tmp_path: Path, double: TelegramDouble
+) -> None:
+    port = free_port()  # connections refused: nothing listens here yet
+    process, log_file = await launch(tmp_path, f"http://127.0.0.1:{port}/bot")
+    try:
+        await eventually(
+            lambda: log_file.read_text().count("Telegram not reachable") >= 2,
+            timeout=20,
+            description="two tries logged",
+        )
+        assert process.returncode is None  # still trying, not crashed
+        tries = [line for line in log_file.read_text().splitlines() if "not reachable" in line]
+        assert "delay=1s" in tries[0] and "delay=2s" in tries[1]  # the pause grows
+        async with forwarding(port, double.port):
+            await eventually(
+                lambda: "newsbot started" in log_file.read_text(),
+                timeout=20,
+                description="started once Telegram answers",
+            )
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), 15) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = log_file.read_text()
+    assert_clean(log)
+    assert all(line.startswith("time=") for line in log.splitlines())  # one line per event
+
+
+async def test_a_name_that_does_not_resolve_is_retried_and_a_stop_still_works(
+    tmp_path: Path,
+) -> None:
+    process, log_file = await launch(tmp_path, "http://newsbot-test.invalid/bot")
+    try:
+        await eventually(
+            lambda: "Telegram not reachable" in log_file.read_text(),
+            timeout=20,
+            description="the failed lookup logged",
+        )
+        process.send_signal(signal.SIGTERM)  # while start-up is still waiting for Telegram
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert_clean(log_file.read_text())
+
+
+async def test_a_refused_token_is_one_line_that_does_not_show_it(
+    tmp_path: Path, double: TelegramDouble
+) -> None:
+    double.fail_next("getMe", status=401, description="Unauthorized")
+    process, log_file = await launch(tmp_path, double.base_url)
+    assert await asyncio.wait_for(process.wait(), 30) == 1
+    log = log_file.read_text()
+    assert_clean(log)
+    [line] = [line for line in log.splitlines() if "level=CRITICAL" in line]
+    assert "Telegram refused TELEGRAM_BOT_TOKEN" in line

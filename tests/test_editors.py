@@ -190,7 +190,7 @@ async def test_a_retraction_is_written_into_the_post(newsroom: Newsroom, content
     assert newsroom.refreshes == [False]
     (content / "w.md").unlink()
     failed = await newsroom.desk.carry_out(asked.request, EN)
-    assert failed.startswith("W1 could not be retracted: cannot update w.md")
+    assert failed.startswith("W1 could not be retracted: cannot read w.md")
     assert newsroom.refreshes == [False]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -28,12 +30,15 @@ def record(message: str, *args: object, exc: bool = False) -> logging.LogRecord:
 
 @pytest.fixture
 def root_logging() -> Iterator[None]:
-    """Let a test call `logs.configure`, then put pytest's own logging back."""
+    """Let a test call `logs.configure`, then put pytest's own logging (and hooks) back."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    hooks = sys.excepthook, threading.excepthook
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    sys.excepthook, threading.excepthook = hooks
+    logging.captureWarnings(False)
 
 
 @pytest.mark.parametrize(
@@ -116,3 +121,58 @@ async def test_no_message_text_is_logged_at_info(
     text = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
     assert "new post queued post=a" in text and "chat deactivated chat=2" in text
     assert "Confidential" not in text and "Secret headline" not in text
+
+
+SHORT_SECRET = "x7Q"  # Telegram accepts a webhook secret of a single character
+
+
+def failure_with_secrets() -> BaseException:
+    """An error whose message, and the cause chained to it, carry secrets, as aiohttp's do."""
+    try:
+        try:
+            raise ConnectionError(f"webhook refused secret={SHORT_SECRET}")
+        except ConnectionError as cause:
+            url = f"https://api.example/bot{TOKEN.replace(':', '%3A')}/getMe"
+            raise RuntimeError(f"cannot reach {url}") from cause
+    except RuntimeError as error:
+        return error
+
+
+@pytest.mark.usefixtures("root_logging")
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_no_secret_of_any_length_survives_in_messages_tracebacks_or_stacks(
+    capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    logs.configure("INFO", TOKEN, fmt=fmt, secrets=(SHORT_SECRET,))
+    log = logging.getLogger("bot.test")
+    error = failure_with_secrets()
+    log.error("send failed error=%s", error, exc_info=error)
+    log.warning("webhook secret=%s", SHORT_SECRET, stack_info=True)
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 2
+    assert TOKEN.partition(":")[2] not in err and SHORT_SECRET not in err
+    assert "ConnectionError: webhook refused secret=<token>" in err  # the cause, redacted
+    assert "bot<token>/getMe" in err
+
+
+@pytest.mark.usefixtures("root_logging")
+def test_what_nobody_caught_is_a_redacted_log_line(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.configure("INFO", TOKEN, secrets=(SHORT_SECRET,))
+    error = failure_with_secrets()
+    sys.excepthook(type(error), error, error.__traceback__)
+
+    def fail() -> None:
+        raise failure_with_secrets()
+
+    thread = threading.Thread(target=fail)
+    thread.start()
+    thread.join()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn(f"token {TOKEN} in a warning", UserWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert len(lines) == 3 and all(line.startswith("time=") for line in lines)
+    assert 'msg="uncaught error" error="RuntimeError: cannot reach' in lines[0]
+    assert "uncaught error" in lines[1] and "py.warnings" in lines[2]
+    assert TOKEN.partition(":")[2] not in err and SHORT_SECRET not in err
