@@ -313,7 +313,7 @@ class Newsbot:
                 self._scan_failed(exc, retry_in=timeout)
             else:
                 if self._scan_trouble is not None:
-                    log.info("scan recovered after %d failed attempts", failures)
+                    log.info("scan recovered")
                 failures, first, self._scan_trouble = 0, False, None
             if self._release is not None:
                 until = (self._release - datetime.now(UTC)).total_seconds()
@@ -324,9 +324,9 @@ class Newsbot:
 
     def _scan_failed(self, exc: Exception, *, retry_in: float) -> None:
         """Note why a scan failed, for `/healthz`, and log it in one line."""
-        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-        self._scan_trouble = f"scanner failing: {reason.replace(self._token, '***')}"
-        log.error("scan failed, retrying in %.1fs error=%s", retry_in, reason)
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split()).replace(self._token, "***")
+        self._scan_trouble = f"scanner failing: {reason[:300]}"
+        log.error("scan failed, retrying in %.1fs error=%s", retry_in, reason[:300])
 
     async def _wait_for_rescan(self) -> None:
         stop = asyncio.create_task(self._stopping.wait())
