@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 #: Pauses between tries to reach Telegram at start: doubling from the first to the last.
 START_RETRY_FIRST = 1.0
 START_RETRY_MOST = 60.0
+#: The longest wait before the scanner tries a failing pass again; the first wait is the scan
+#: interval (at most a second), doubled after each failure.
+SCAN_RETRY_CAP = 60.0
 
 
 class Newsbot:
@@ -72,6 +75,8 @@ class Newsbot:
         self._tasks: list[asyncio.Task[None]] = []
         self._reported: set[Rejection] = set()
         self._release: datetime | None = None
+        self._scan_trouble: str | None = None
+        """Why the last pass of the scanner failed, while it keeps failing."""
         self.publishing = asyncio.Lock()
         """Held while the folder is scanned and queued, or an editor publishes into it."""
         self._store: Store | None = None
@@ -115,7 +120,10 @@ class Newsbot:
             self.metrics, refresh=self._refresh_metrics, health=self._health
         )
         self._metrics_server.start(settings.listen_host, settings.metrics_port)
-        await asyncio.to_thread(self._scan)
+        try:
+            await asyncio.to_thread(self._scan)
+        except Exception as exc:  # the scanner retries; a bad folder must not stop the start
+            self._scan_failed(exc, retry_in=0.0)
         concurrency = max(8, min(128, math.ceil(settings.rate / 10)))
         # Broadcasts use a bot of their own, with its own connection pool, so a long broadcast
         # never makes a reader's command wait for a free connection.
@@ -288,6 +296,8 @@ class Newsbot:
             # The watcher may end by design (no file events here); the others never should.
             if task.done() and task.get_name() != "newsbot-watcher":
                 return f"{task.get_name()} has stopped"
+        if self._scan_trouble is not None:
+            return self._scan_trouble
         if (trouble := self.sender.trouble()) is not None:
             return trouble
         await self.store.schema_version()
@@ -337,19 +347,38 @@ class Newsbot:
         return scan, report
 
     async def _scan_loop(self) -> None:
-        """Rescan on schedule, on file events and when a future-dated post comes due."""
-        await self.refresh(queue=True)
+        """Rescan on schedule, on file events and when a future-dated post comes due.
+
+        A pass that fails, whatever the reason, is logged in one line and tried again after a
+        wait that doubles up to `SCAN_RETRY_CAP` (a file event tries at once); `/healthz` says
+        why until a pass succeeds again.
+        """
+        failures = 0
+        first = True
         while not self._stopping.is_set():
             timeout = self.settings.scan_seconds
+            try:
+                await self.refresh(queue=first)
+            except Exception as exc:  # the scanner outlives every fault; it says which
+                failures += 1
+                timeout = min(min(timeout, 1.0) * 2 ** (failures - 1), SCAN_RETRY_CAP)
+                self._scan_failed(exc, retry_in=timeout)
+            else:
+                if self._scan_trouble is not None:
+                    log.info("scan recovered")
+                failures, first, self._scan_trouble = 0, False, None
             if self._release is not None:
                 until = (self._release - datetime.now(UTC)).total_seconds()
                 timeout = min(timeout, max(until, 0.05))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wait_for_rescan(), timeout)
             self._rescan.clear()
-            if self._stopping.is_set():
-                break
-            await self.refresh()
+
+    def _scan_failed(self, exc: Exception, *, retry_in: float) -> None:
+        """Note why a scan failed, for `/healthz`, and log it in one line."""
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split()).replace(self._token, "***")
+        self._scan_trouble = f"scanner failing: {reason[:300]}"
+        log.error("scan failed, retrying in %.1fs error=%s", retry_in, reason[:300])
 
     async def _wait_for_rescan(self) -> None:
         stop = asyncio.create_task(self._stopping.wait())

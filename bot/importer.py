@@ -4,6 +4,10 @@ Saved pages carry navigation, scripts and footers around the article. The import
 `<article>` (else `<main>`, else `<body>`), converts it to Markdown with markdownify (which drops
 script and style contents), and writes the front matter with python-frontmatter. Title, image,
 source link and date come from the options when given, else from the page's own metadata.
+
+A saved page is anybody's HTML, so it is tidied first (`bot.posts.tidy`): read in linear time,
+and nested at most 100 levels, the deeper tags left out and their text kept, so a
+hostile page costs no more than its size and never exhausts the converter's recursion.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from bs4 import BeautifulSoup, Tag
 from markdownify import markdownify
 
 from bot.errors import ArticleError, PostError
-from bot.posts import Post, parse_post, safe_url
+from bot.posts import Post, parse_post, safe_url, tidy_html
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +56,7 @@ def slugify(text: str, limit: int = 60) -> str:
 
 def import_article(html: str, content_dir: Path, options: ImportOptions) -> Post:
     """Write `html` as a new post under `content_dir` and return it as newsbot reads it."""
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(tidy_html(html, flatten=True), "html.parser")
     container = soup.find("article") or soup.find("main") or soup.body or soup
     heading = container.find("h1") if isinstance(container, Tag) else None
     title = _meta(soup, "og:title") or (heading.get_text(" ", strip=True) if heading else "")

@@ -8,6 +8,12 @@ Telegram counts its limits (1024 for a caption, 4096 for a text) in UTF-16 code 
 visible text. The card is built from pieces whose visible text and HTML are known separately, so
 the summary can be shortened to fit before any HTML exists: escaping happens last, and a cut can
 never fall inside a tag, an entity or a surrogate pair.
+
+Every part of the card counts against the limit, and the parts the newsroom does not write as
+prose are each cut to a budget of their own first: a category label (`MAX_LABEL`), the date
+(`MAX_DATELINE`), the source's name (`MAX_SOURCE_NAME`, however long its host) and the hashtags
+(`MAX_TAGS`, whole tags only). Together they take well under half a caption, so the headline
+always has room and the card always fits.
 """
 
 from __future__ import annotations
@@ -19,13 +25,17 @@ from datetime import UTC, tzinfo
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from bot.posts import Post, Run
+from bot.posts import Category, Post, Run
 
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
 #: Telegram ignores formatting past 100 entities; stay clear of it with room for the card's own.
 MAX_SUMMARY_ENTITIES = 90
 MAX_CATEGORIES_SHOWN = 3
+MAX_LABEL = 64
+MAX_DATELINE = 48
+MAX_SOURCE_NAME = 64
+MAX_TAGS = 120
 ELLIPSIS = "…"
 READ_MORE = "Read more"
 BREAKING = "BREAKING"
@@ -157,6 +167,22 @@ def shorten(runs: tuple[Run, ...], budget: int) -> tuple[Run, ...]:
     return (*shortened, Run(ELLIPSIS))
 
 
+def _fit(text: str, budget: int) -> str:
+    """Plain text cut to `budget` UTF-16 units, ending in "…" when it was cut."""
+    return "".join(run.text for run in shorten((Run(text),), budget))
+
+
+def _hashtags(categories: tuple[Category, ...], budget: int = MAX_TAGS) -> str:
+    """The categories' hashtags, as many whole ones as fit in `budget`."""
+    tags = ""
+    for category in categories:
+        more = f"{tags} #{category.key}" if tags else f"#{category.key}"
+        if utf16_len(more) > budget:
+            break
+        tags = more
+    return tags
+
+
 def site_name(url: str) -> str:
     """A source's display name from its URL: https://www.example-news.com/x -> example-news.com."""
     host = urlsplit(url).hostname or url
@@ -200,15 +226,15 @@ def render(
     moment = post.date.astimezone(zone)
     dateline = f"{moment.day} {moment:%b %Y, %H:%M} {moment.tzname() or ''}".rstrip()
     shown = post.categories[:MAX_CATEGORIES_SHOWN]
-    labels = [c.name for c in shown]
+    labels = [_fit(c.name, MAX_LABEL) for c in shown]
     if post.breaking and BREAKING not in (name.upper() for name in labels):
         labels.insert(0, BREAKING)
-    header = " · ".join([*labels, dateline])
+    header = " · ".join([*labels, _fit(dateline, MAX_DATELINE)])
     footer = _Pieces()
     if post.url:
-        name = source_name or site_name(post.url)
+        name = _fit(source_name or site_name(post.url), MAX_SOURCE_NAME)
         footer.add(name, f'<a href="{html.escape(post.url, quote=True)}">{_escape(name)}</a>')
-    tags = " ".join(f"#{c.key}" for c in shown)
+    tags = _hashtags(shown)
     if tags:
         footer.add(" · " if post.url else "")
         footer.add(tags)

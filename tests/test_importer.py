@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -224,3 +225,31 @@ def test_unsafe_addresses_in_the_page_are_dropped(content: Path) -> None:
     assert post.image is None
     assert all(run.href is None for run in post.summary)
     assert "javascript" not in post.path.read_text(encoding="utf-8").split("---")[1]
+
+
+# --- hostile pages ------------------------------------------------------------------------------
+
+
+def test_a_page_nested_deeper_than_100_levels_is_imported_flat(content: Path) -> None:
+    deep = "<div>" * 20_000 + "<p>Buried under twenty thousand folders of markup.</p>"
+    body = f"<article><h1>Deep page</h1><p>The lead.</p>{deep}{'</div>' * 20_000}</article>"
+    post = import_article(page(body), content, ImportOptions())
+    assert post.title == "Deep page" and post.summary_text == "The lead."
+    assert "Buried under twenty thousand" in post.path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "<!--x>" * 20_000,  # comments that never end: html.parser looks for each end again
+        "<![x>" * 20_000,  # a marked section html.parser stops at with an AssertionError
+        "<!--<a<![&#" * 20_000,
+    ],
+    ids=["comments", "marked-sections", "mixed"],
+)
+def test_a_page_of_unterminated_markup_imports_in_linear_time(content: Path, junk: str) -> None:
+    body = f"<article><h1>Junk page</h1><p>The lead.</p>{junk}</article>"
+    started = time.process_time()
+    post = import_article(page(body), content, ImportOptions())
+    assert time.process_time() - started < 2.0
+    assert post.title == "Junk page" and post.summary_text == "The lead."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -205,6 +206,75 @@ def test_shorten_keeps_a_prefix_within_budget(runs: tuple[Run, ...], budget: int
     if shortened != runs and shortened:
         assert text.endswith(ELLIPSIS)
         assert plain.startswith(text[: -len(ELLIPSIS)])
+
+
+_LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=63)
+#: Host names up to about 6,000 characters (hypothesis draws short texts far more often).
+_HOST = st.builds(lambda label, count: ".".join([label] * count), _LABEL, st.integers(1, 100))
+_PIECE = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("<>&\"' ·…"),
+        st.sampled_from("😀🇹🇭"),
+        st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+    ),
+    max_size=30,
+)
+#: Names and headlines from empty to a few thousand characters.
+_LONG = st.builds(lambda piece, count: piece * count, _PIECE, st.integers(0, 200))
+_CATEGORIES = st.lists(
+    st.builds(
+        Category,
+        name=_LONG,
+        key=st.builds(
+            lambda key, count: key * count,
+            st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=32),
+            st.integers(1, 10),
+        ),
+    ),
+    max_size=5,
+).map(tuple)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    host=_HOST,
+    site=st.none() | _LONG,
+    categories=_CATEGORIES,
+    title=_LONG.filter(str.strip),
+    summary=_runs,
+    breaking=st.booleans(),
+    image=st.booleans(),
+    zone=st.sampled_from(["UTC", "Asia/Bangkok", "America/St_Johns", "Pacific/Kiritimati"]),
+)
+def test_every_part_of_a_card_counts_against_telegrams_limits(
+    host: str,
+    site: str | None,
+    categories: tuple[Category, ...],
+    title: str,
+    summary: tuple[Run, ...],
+    breaking: bool,
+    image: bool,
+    zone: str,
+) -> None:
+    post = replace(
+        make_post(title=" ".join(title.split()), summary=summary, categories=categories,
+                  image="https://img.example/a.jpg" if image else None),
+        url=f"https://{host}/story",
+        breaking=breaking,
+    )  # fmt: skip
+    message = render(post, zone=ZoneInfo(zone), source_name=site)
+    markup = message.params["caption" if image else "text"]
+    shown, entities = html_to_text(markup)  # raises if Telegram would refuse the HTML
+    assert utf16_len(shown) <= (CAPTION_LIMIT if image else TEXT_LIMIT)
+    assert len(entities) <= 100
+    assert "<b>" in markup and 'href="https://' in markup  # the headline and the link stay
+
+
+def test_a_very_long_host_is_cut_and_the_card_fits() -> None:
+    host = ".".join(["very-long-label-" + "x" * 40] * 90) + ".example"
+    message = render(make_post(url=f"https://{host}/story"))
+    assert utf16_len(visible(message.params["caption"])) <= CAPTION_LIMIT
+    assert "very-long-label-" in message.text and "…" in message.text
 
 
 # --- plain answers longer than one message ---------------------------------------------------

@@ -1,15 +1,19 @@
 """Posts: the newsroom's Jekyll post files, read into `Post` values and kept indexed.
 
-The data flows through four modules, each importing only the ones before it:
+The data flows through six modules, each importing only the ones before it:
 
     model     what a post is: `Post`, `Category`, `Run`, `Rejection`, and the small pure rules
               every stage relies on (`safe_url`, `category_key`, `primary_language`)
+    limits    what reading one file may cost: the front matter's YAML budget, the head of a
+              body that is parsed, the years a post may be dated in
+    tidy      HTML made linear to read and shallow (`tidy_html`), for HTML posts and imports
     parse     where bytes become a `Post`: front matter, dates, categories, the Markdown or
               HTML body's headline, summary and lead image (`parse_post`); pure, no files
     cache     posts already read, kept between starts (`PostCache`), keyed by the file's path
-              and bytes and by `parse` and `model` alone, so editing `library` keeps it
+              and bytes and by the reading rules alone, so editing `library` keeps it
     library   where files are found: the walk of the content folder (`post_files`), reading
-              one file (`read_post`), scans and the index readers ask (`PostLibrary`)
+              one file (`read_post`), scans and the index readers ask (`PostLibrary`); whatever
+              goes wrong with one file is that file's rejection
 
     content folder ──post_files──▶ bytes ──parse_post, or the cache──▶ Post ──▶ PostLibrary
                                           └──▶ Rejection: the file, and one line saying why not
@@ -31,6 +35,7 @@ from bot.posts.model import (
     safe_url,
 )
 from bot.posts.parse import MAX_FILE_BYTES, parse_post
+from bot.posts.tidy import tidy_html
 
 __all__ = [
     "LANGUAGE_CODE",
@@ -49,4 +54,5 @@ __all__ = [
     "primary_language",
     "read_post",
     "safe_url",
+    "tidy_html",
 ]

@@ -15,12 +15,14 @@ The reading rules are exactly what decides the `Post` a file's bytes become, and
   and `category_key` decide a post's links, image and category keys, so a stricter `safe_url`
   must never be bypassed by an entry read under the old one; and `Post`'s fields are what
   `dump_post` writes;
+- the sources of `bot/posts/limits.py` and `bot/posts/tidy.py`, the budgets a file's reading
+  must stay within: a file refused under a budget must be read again when the budget changes;
 - `ENTRY_FORMAT`, this module's own layout of an entry, bumped by hand when `dump_post` changes;
 - the versions of the parsers `parse.py` uses (Markdown, front matter, YAML, HTML).
 
 `library.py` (finding files, scans, the index) is not among them, so changing how the folder is
-walked or indexed keeps every installation's cache. This module imports `model` and `parse`
-only, never `library`, which uses it.
+walked or indexed keeps every installation's cache. This module imports the modules of the
+reading rules only, never `library`, which uses it.
 
 The cache is disposable. Deleting the file costs one slower start; a corrupt or unreadable file
 is reported once and the bot reads every post the slow way.
@@ -38,7 +40,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bot.posts import model, parse
+from bot.posts import limits, model, parse, tidy
 from bot.posts.model import Category, Post, Run
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,9 @@ log = logging.getLogger(__name__)
 #: The layout of one entry as `dump_post` writes it; part of every key.
 ENTRY_FORMAT = 1
 #: The modules whose source decides how a file becomes a `Post` (see the module docstring).
-RULE_SOURCES: tuple[Path, ...] = (Path(parse.__file__), Path(model.__file__))
+RULE_SOURCES: tuple[Path, ...] = tuple(
+    Path(str(module.__file__)) for module in (parse, model, limits, tidy)
+)
 #: The distributions `parse.py` reads posts with.
 PARSERS = (
     "markdown-it-py",

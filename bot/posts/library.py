@@ -5,12 +5,19 @@ post file is read through `parse` (or recalled from the posts cache when its byt
 before), and the posts are indexed newest first, by id, by category and by language.
 
 A file that cannot be read becomes a `Rejection` with a one-line reason; it never stops the
-other posts from loading. A scan re-reads only files whose size or modification time changed.
+other posts from loading, whatever went wrong with it: a link loop, a file linked from outside
+the content folder, an error of the file system, or a bug in the reading rules themselves (the
+rejection then names the exception). A folder inside that cannot be listed is rejected too, and
+the posts found in it before stay loaded. Only a content folder that cannot be listed at all
+fails the scan (`OSError`), and then the index of the last scan is kept as it was.
+
+A scan re-reads only files whose size or modification time changed.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,7 +29,11 @@ from bot.posts.cache import PostCache
 from bot.posts.model import Category, Post, Rejection, primary_language
 from bot.posts.parse import MAX_FILE_BYTES, parse_post
 
+log = logging.getLogger(__name__)
+
 POST_SUFFIXES = frozenset({".md", ".markdown", ".html"})
+#: A rejection's reason is one line of at most this many characters.
+MAX_REASON = 200
 
 
 # --- one file ----------------------------------------------------------------------------------
@@ -36,7 +47,11 @@ def read_bytes(path: Path) -> bytes:
             raise PostError(f"file is larger than {MAX_FILE_BYTES // 1024} KB")
         return path.read_bytes()
     except OSError as exc:
-        raise PostError(f"cannot read the file: {exc.strerror or exc}") from None
+        raise PostError(f"cannot read the file: {_why(exc)}") from None
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def read_post(path: Path) -> Post:
@@ -47,24 +62,63 @@ def read_post(path: Path) -> Post:
 # --- the content folder ------------------------------------------------------------------------
 
 
-def post_files(root: Path) -> Iterator[str]:
+def post_files(root: Path, unreadable: list[tuple[str, OSError]] | None = None) -> Iterator[str]:
     """Every post file under `root` (or `root` itself when it is one), skipping `_drafts`,
-    `.git` and every other name that starts with `_` or `.`, as Jekyll does."""
+    `.git` and every other name that starts with `_` or `.`, as Jekyll does.
+
+    Linked folders are not followed. A linked file is listed even when its link cannot be
+    followed (a loop, say): reading it says why. `OSError` when `root` cannot be listed; a
+    folder inside that cannot be is added to `unreadable`, with the error, and skipped.
+    """
     if root.is_file():
         if root.suffix.lower() in POST_SUFFIXES:
             yield str(root)
         return
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith(("_", ".")):
+    folders = [str(root)]  # a stack, not recursion: folders may nest deeper than Python's stack
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            if folder == str(root):
+                raise
+            if unreadable is not None:
+                unreadable.append((folder, exc))
             continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from post_files(Path(entry.path))
-        elif os.path.splitext(entry.name)[1].lower() in POST_SUFFIXES and entry.is_file():
-            yield entry.path
+        for entry in entries:
+            if entry.name.startswith(("_", ".")):
+                continue
+            if _is_folder(entry):
+                folders.append(entry.path)
+            elif os.path.splitext(entry.name)[1].lower() in POST_SUFFIXES and _may_be_file(entry):
+                yield entry.path
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _may_be_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return True
+
+
+def inside(path: str, root: str) -> bool:
+    """Whether `path`, once every link in it is followed, is `root` or under it."""
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def one_line(reason: str) -> str:
+    """A reason as one line of at most `MAX_REASON` characters."""
+    line = " ".join(reason.split())
+    return line if len(line) <= MAX_REASON else line[: MAX_REASON - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +138,8 @@ class ScanReport:
 
 @dataclass(slots=True)
 class _CachedFile:
-    size: int
-    mtime_ns: int
+    signature: tuple[int, int] | None
+    """Size and modification time; None when the file could not even be looked at."""
     result: Post | Rejection
 
 
@@ -107,26 +161,55 @@ class PostLibrary:
         self._by_language: dict[str | None, list[Post]] = {}
         self._categories: dict[str, Category] = {}
         self._rejected: tuple[Rejection, ...] = ()
+        self._unreadable: tuple[Rejection, ...] = ()
 
     def scan(self) -> ScanReport:
-        """Bring the index up to date with the folder and report what changed."""
-        seen = set(post_files(self.root))
+        """Bring the index up to date with the folder and report what changed.
+
+        Raises `OSError` when the content folder cannot be listed, changing nothing.
+        """
+        unreadable: list[tuple[str, OSError]] = []
+        seen = set(post_files(self.root, unreadable))
+        # What a folder that cannot be listed held at the last scan is kept as it was.
+        kept = {
+            known
+            for folder, _ in unreadable
+            for known in self._files
+            if known.startswith(folder.rstrip(os.sep) + os.sep)
+        }
+        seen |= kept
+        folders = tuple(
+            Rejection(
+                self._relative(Path(folder)), one_line(f"cannot read the folder: {_why(exc)}")
+            )
+            for folder, exc in sorted(unreadable, key=lambda found: found[0])
+        )
         first_scan = not self._files
         keys: list[str] = []
-        dirty = False
+        dirty = folders != self._unreadable
+        self._unreadable = folders
+        root = os.path.realpath(self.root)
         for gone in self._files.keys() - seen:
             del self._files[gone]
             dirty = True
-        for file_path in seen:
+        for file_path in seen - kept:
             try:
                 stat = os.stat(file_path)
-            except OSError:
-                continue
+                signature: tuple[int, int] | None = (stat.st_size, stat.st_mtime_ns)
+                problem = None
+            except OSError as exc:
+                signature, problem = None, exc
             cached = self._files.get(file_path)
-            if cached and (cached.size, cached.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            if cached and signature is not None and cached.signature == signature:
                 continue
-            result = self._read(Path(file_path), keys)
-            self._files[file_path] = _CachedFile(stat.st_size, stat.st_mtime_ns, result)
+            if problem is not None:
+                reason = one_line(f"cannot read the file: {_why(problem)}")
+                result: Post | Rejection = Rejection(self._relative(Path(file_path)), reason)
+                if cached and cached.result == result:
+                    continue
+            else:
+                result = self._read(Path(file_path), root, keys)
+            self._files[file_path] = _CachedFile(signature, result)
             dirty = True
         if self._cache is not None:
             # An empty first scan (a folder not mounted yet, say) forgets nothing.
@@ -135,9 +218,11 @@ class PostLibrary:
             return ScanReport(rejected=self._rejected)
         return self._rebuild()
 
-    def _read(self, path: Path, keys: list[str]) -> Post | Rejection:
+    def _read(self, path: Path, root: str, keys: list[str]) -> Post | Rejection:
         """One file as a post (from the cache when its bytes were read before), or why not."""
         try:
+            if not inside(str(path), root):
+                raise PostError("the file is a link to outside the content folder")
             raw = read_bytes(path)
             if self._cache is None:
                 return parse_post(path, raw)
@@ -148,7 +233,11 @@ class PostLibrary:
             keys.append(key)
             return post
         except PostError as exc:
-            return Rejection(self._relative(path), str(exc))
+            return Rejection(self._relative(path), one_line(str(exc)))
+        except Exception as exc:  # the last line of defence: one file never ends a scan
+            log.debug("reading a post failed unexpectedly file=%s", path, exc_info=True)
+            reason = one_line(f"cannot be read ({type(exc).__name__}: {exc})")
+            return Rejection(self._relative(path), reason)
 
     def _relative(self, path: Path) -> Path:
         try:
@@ -159,7 +248,7 @@ class PostLibrary:
     def _rebuild(self) -> ScanReport:
         before = self._by_id
         by_id: dict[str, Post] = {}
-        rejected: list[Rejection] = []
+        rejected: list[Rejection] = list(self._unreadable)
         for file_path in sorted(self._files):
             result = self._files[file_path].result
             if isinstance(result, Rejection):

@@ -8,8 +8,8 @@ and strict about safety (only http(s) links ever leave this module, through `saf
 
 `parse_post` is pure: bytes and a path in, a `Post` or a `PostError` with a one-line reason
 out; it never touches the file system. That is what lets the posts cache key a reading by this
-module's source: anything that changes how bytes become a `Post` belongs here (or in `model`),
-and nothing else does.
+module's source: anything that changes how bytes become a `Post` belongs here (or in `model`,
+`limits` and `tidy`, which bound what one file may cost), and nothing else does.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from markdown_it.token import Token
 from markdownify import markdownify
 
 from bot.errors import PostError
+from bot.posts.limits import HTML_HEAD, BudgetedYAML, body_head, check_date, inline_head
 from bot.posts.model import Category, Post, Run, category_key, safe_url
+from bot.posts.tidy import tidy_html
 
 MAX_FILE_BYTES = 1024 * 1024
 #: A first paragraph no longer than this, on one line, can stand in for a missing title.
@@ -56,7 +58,9 @@ def parse_post(path: Path, raw: bytes) -> Post:
     if not text.lstrip().startswith("---"):
         raise PostError("no front matter (a post starts with a '---' line)")
     try:
-        document = frontmatter.loads(text)
+        document = frontmatter.loads(text, handler=BudgetedYAML())
+    except PostError:
+        raise
     except yaml.YAMLError as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise PostError(f"malformed front matter: {problem}") from None
@@ -65,15 +69,16 @@ def parse_post(path: Path, raw: bytes) -> Post:
     meta: dict[str, Any] = dict(document.metadata)
     body = document.content
     if path.suffix.lower() == ".html":
-        body = markdownify(body, heading_style="ATX")
+        body = markdownify(tidy_html(body_head(body, HTML_HEAD, at="<")), heading_style="ATX")
     if not body.strip():
         raise PostError("the post has no body")
 
     moment = _parse_date(meta.get("date")) or _date_from_file_name(path)
     if moment is None:
         raise PostError("no date: add `date:` to the front matter or name the file YYYY-MM-DD-slug")
+    check_date(moment)
     code = str(meta.get("code") or "").strip()
-    blocks = _blocks(body)
+    blocks = _blocks(body_head(body))
     title, summary = _headline_and_summary(meta, blocks)
     if not title:
         raise PostError("no headline: set `title:` or start the body with a heading")
@@ -133,7 +138,7 @@ def _parse_date(value: object) -> datetime | None:
                 except ValueError:
                     continue
             else:
-                raise PostError(f"unreadable date {text!r}") from None
+                raise PostError(f"unreadable date {text[:40]!r}") from None
     else:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -187,11 +192,16 @@ class _Block:
 
     def _parse(self) -> tuple[list[Run], list[tuple[str, str]], bool]:
         if self.parsed is None:
+            # Only as much as a card could show is parsed: inline work stays small and linear.
+            self.source.content, cut = inline_head(self.source.content)
             state = StateCore("", _markdown, self.env)
             state.tokens = [self.source]
             parse_inline(state)
             text_join(state)
-            self.parsed = _inline(self.source.children or [])
+            runs, images, single_line = _inline(self.source.children or [])
+            if cut:
+                runs.append(Run(" …"))
+            self.parsed = runs, images, single_line
         return self.parsed
 
     @property

@@ -164,12 +164,16 @@ def test_the_key_follows_the_reading_rules_and_not_the_library() -> None:
     assert {path.resolve() for path in read} == {
         POSTS_PACKAGE / "parse.py",
         POSTS_PACKAGE / "model.py",
+        POSTS_PACKAGE / "limits.py",
+        POSTS_PACKAGE / "tidy.py",
     }
 
     assert cache_key(SEED, raw, reading_rules(edited("library.py", []))) == as_installed
     assert cache_key(SEED, raw, reading_rules(edited("cache.py", []))) == as_installed
     assert cache_key(SEED, raw, reading_rules(edited("parse.py", []))) != as_installed
     assert cache_key(SEED, raw, reading_rules(edited("model.py", []))) != as_installed
+    assert cache_key(SEED, raw, reading_rules(edited("limits.py", []))) != as_installed
+    assert cache_key(SEED, raw, reading_rules(edited("tidy.py", []))) != as_installed
 
 
 def test_the_key_follows_the_file_path_and_bytes() -> None:

@@ -1,4 +1,5 @@
-"""The package's imports point one way, down its data flow: model, parse, cache, library."""
+"""The package's imports point one way, down its data flow: model, limits, tidy, parse, cache,
+library."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ PACKAGE = Path(__file__).resolve().parents[2] / "bot" / "posts"
 #: What each module may import from its own package; nothing imports the package itself.
 ALLOWED = {
     "model": set(),
-    "parse": {"model"},
-    "cache": {"model", "parse"},
-    "library": {"model", "parse", "cache"},
+    "limits": set(),
+    "tidy": {"limits"},
+    "parse": {"model", "limits", "tidy"},
+    "cache": {"model", "limits", "tidy", "parse"},
+    "library": {"model", "limits", "parse", "cache"},
 }
 #: The stages further down the data flow, and Telegram: none of them is any of posts' business.
 FORBIDDEN = ("telegram", "bot.app", "bot.store", "bot.render", "bot.queue", "bot.delivery")

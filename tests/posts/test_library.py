@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.posts import MAX_FILE_BYTES, PostLibrary, parse_post
-from tests.helpers import WritePost
+from bot.posts import MAX_FILE_BYTES, Post, PostLibrary, parse_post
+from tests.helpers import WritePost, post_text
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 CONTENT = Path(__file__).resolve().parents[2] / "content"
@@ -133,3 +135,118 @@ def test_candidates_find_the_same_newest_posts_as_a_walk_of_everything(
             found = newest(pool, NOW, count=7, category=category, languages=languages)
             walked = newest(library.posts, NOW, count=7, category=category, languages=languages)
             assert found == walked, (category, languages)
+
+
+# --- whatever goes wrong with one file or folder -----------------------------------------------
+
+
+def test_a_bug_in_reading_one_file_is_that_files_rejection(
+    content: Path, write_post: WritePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_post("good.md")
+    write_post("trips-a-bug.md")
+    real = parse_post
+
+    def parse(path: Path, raw: bytes) -> Post:
+        if path.name == "trips-a-bug.md":
+            raise ZeroDivisionError("division by zero")
+        return real(path, raw)
+
+    monkeypatch.setattr("bot.posts.library.parse_post", parse)
+    library = PostLibrary(content)
+    library.scan()
+    assert [p.id for p in library.posts] == ["good"]
+    [rejection] = library.rejected
+    assert str(rejection.path) == "trips-a-bug.md"
+    assert rejection.reason == "cannot be read (ZeroDivisionError: division by zero)"
+
+
+def test_a_folder_that_cannot_be_listed_is_rejected_and_its_posts_stay(
+    content: Path, write_post: WritePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_post("top.md")
+    write_post("world/inside.md")
+    library = PostLibrary(content)
+    library.scan()
+    real = os.scandir
+
+    def scandir(path: str) -> Any:
+        if Path(path).name == "world":
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr("bot.posts.library.os.scandir", scandir)
+    write_post("new.md")
+    report = library.scan()
+    assert {p.id for p in library.posts} == {"top", "inside", "new"}
+    assert [p.id for p in report.added] == ["new"] and report.removed == ()
+    assert [(str(r.path), r.reason) for r in library.rejected] == [
+        ("world", "cannot read the folder: Permission denied")
+    ]
+    monkeypatch.setattr("bot.posts.library.os.scandir", real)
+    library.scan()
+    assert library.rejected == () and library.get("inside") is not None
+
+
+def test_a_content_folder_that_cannot_be_listed_fails_the_scan_and_keeps_the_index(
+    content: Path, write_post: WritePost
+) -> None:
+    write_post("kept.md")
+    library = PostLibrary(content)
+    library.scan()
+    content.rename(content.with_name("elsewhere"))
+    with pytest.raises(FileNotFoundError):
+        library.scan()
+    assert [p.id for p in library.posts] == ["kept"]
+
+
+def test_links_are_read_only_when_they_stay_inside_the_content_folder(
+    content: Path, tmp_path: Path, write_post: WritePost
+) -> None:
+    inner = write_post("2026/inner.md", code="INNER")
+    outside = tmp_path / "outside.md"
+    outside.write_text(post_text(title="Private", date="2026-11-20"), encoding="utf-8")
+    (content / "alias.md").symlink_to(inner)
+    (content / "out.md").symlink_to(outside)
+    (content / "loop.md").symlink_to("loop.md")
+    (content / "dangling.md").symlink_to(tmp_path / "nothing.md")
+    (content / "linked-folder").symlink_to(tmp_path, target_is_directory=True)
+    library = PostLibrary(content)
+    library.scan()
+    assert sorted(p.id for p in library.posts) == ["INNER"]  # alias.md: the same code
+    reasons = {str(r.path): r.reason for r in library.rejected}
+    assert reasons["out.md"] == "the file is a link to outside the content folder"
+    assert reasons["loop.md"] == "cannot read the file: Too many levels of symbolic links"
+    assert reasons["alias.md"].startswith("duplicate id 'INNER'")
+    assert set(reasons) == {"out.md", "loop.md", "alias.md"}
+
+
+def test_a_deeply_nested_folder_is_walked_without_recursion(content: Path) -> None:
+    folder = os.open(content, os.O_RDONLY)
+    for _ in range(1500):  # deeper than Python's recursion limit (and than pathlib's mkdir)
+        os.mkdir("d", dir_fd=folder)
+        inner = os.open("d", os.O_RDONLY, dir_fd=folder)
+        os.close(folder)
+        folder = inner
+    post = os.open("deep.md", os.O_WRONLY | os.O_CREAT, dir_fd=folder)
+    os.write(post, post_text(title="Deep", date="2026-11-20").encode())
+    os.close(post)
+    os.close(folder)
+    try:
+        library = PostLibrary(content)
+        library.scan()
+        assert [p.id for p in library.posts] == ["deep"]
+    finally:
+        _remove_chain(content)
+
+
+def _remove_chain(top: Path) -> None:
+    """Remove the nested "d" folders one level at a time (`shutil.rmtree` would recurse)."""
+    while (top / "d").exists():
+        if (top / "d" / "d").exists():
+            (top / "d" / "d").rename(top / "next")
+        for leftover in (top / "d").iterdir():
+            leftover.unlink()
+        (top / "d").rmdir()
+        if (top / "next").exists():
+            (top / "next").rename(top / "d")

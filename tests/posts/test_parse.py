@@ -213,3 +213,73 @@ def test_html_post_body_is_converted(write_post: WritePost) -> None:
     assert post.summary_text == "First real paragraph with a link."
     assert Run("real", italic=True) in post.summary
     assert "alert" not in post.summary_text
+
+
+# --- budgets -----------------------------------------------------------------------------------
+
+
+def raw(front: str, body: str = "A paragraph.") -> bytes:
+    return f"---\n{front}\ndate: 2026-11-20\n---\n\n{body}\n".encode()
+
+
+def test_a_few_yaml_anchors_and_aliases_still_load() -> None:
+    front = "desk: &desk World\ntitle: &t Headline\ncategories: [*desk, Asia]\ndescription: *t"
+    post = parse_post(Path("a.md"), raw(front))
+    assert post.title == "Headline"
+    assert [c.name for c in post.categories] == ["World", "Asia"]
+
+
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        ("a: &a x\ntitle: [" + ", ".join(["*a"] * 17) + "]", "more than 16 YAML aliases"),
+        ("title: " + "[" * 33 + "]" * 33, "nested deeper than 32 levels"),
+        ("title: T\ndescription: " + "x" * 70_000, "front matter is larger than 64 KB"),
+        ("title: &t [*t]", "refers to itself"),
+    ],
+)
+def test_front_matter_beyond_its_budget_is_refused(front: str, reason: str) -> None:
+    with pytest.raises(PostError, match=reason):
+        parse_post(Path("a.md"), raw(front))
+
+
+@pytest.mark.parametrize(
+    ("when", "loads"),
+    [
+        ("1969-12-31T23:59:59Z", False),
+        ("1970-01-01T00:00:00Z", True),
+        ("2099-12-31T23:59:59Z", True),
+        ("2100-01-01T00:00:00Z", False),
+    ],
+)
+def test_dates_load_from_1970_to_2099(when: str, loads: bool) -> None:
+    if loads:
+        assert parse("B.", date=when).date.year in (1970, 2099)
+    else:
+        with pytest.raises(PostError, match="is outside 1970-2099"):
+            parse("B.", date=when)
+    name = f"{when[:10]}-story.md"
+    path = Path(name)
+    text = post_text("Body.", title="T").encode()
+    if loads:
+        assert parse_post(path, text).date.year in (1970, 2099)
+    else:
+        with pytest.raises(PostError, match="is outside 1970-2099"):
+            parse_post(path, text)
+
+
+def test_a_paragraph_longer_than_a_card_is_read_only_as_far_as_a_card_shows() -> None:
+    post = parse("*Word* and more. " * 2000)
+    assert post.summary[0] == Run("Word", italic=True)
+    assert post.summary_text.endswith(" …")
+    assert 4096 < len(post.summary_text) < 8192
+
+
+@pytest.mark.parametrize(("depth", "loads"), [(99, True), (101, False)])
+def test_html_posts_may_nest_100_levels(depth: int, loads: bool) -> None:
+    body = "<div>" * depth + "<p>Deep paragraph.</p>" + "</div>" * depth
+    if loads:
+        assert parse(body, name="2026-11-20-deep.html").summary_text == "Deep paragraph."
+    else:
+        with pytest.raises(PostError, match="HTML is nested deeper than 100 levels"):
+            parse(body, name="2026-11-20-deep.html")
