@@ -71,7 +71,7 @@ class PostDate:
     """When a post was published, and whether its author wrote a time of day."""
 
     moment: datetime
-    """Aware, in the site's time zone (as Jekyll's `page.date` is)."""
+    """Aware, with the offset the site's time zone had then (as Jekyll's `page.date`)."""
     has_time: bool
     """False for a date alone (`date: 2014-09-08`, or only the file name's date)."""
 
@@ -165,8 +165,7 @@ def _parse_text(text: str, zone: tzinfo) -> PostDate:
     local = start.replace(tzinfo=None) + timedelta(
         days=day - 1, hours=hour, minutes=minute, seconds=second, microseconds=micro
     )
-    # A wall-clock time skipped by a clock change reads as the hour after it, as in Ruby.
-    moment = local.replace(tzinfo=offset or zone)
+    moment = _wall_clock(local, offset or zone)
     return PostDate(_in_zone(moment, zone), has_time=has_time)
 
 
@@ -210,10 +209,31 @@ def _fixed(seconds: int) -> tzinfo:
     return UTC if seconds == 0 else timezone(timedelta(seconds=seconds))
 
 
+def _wall_clock(local: datetime, zone: tzinfo) -> datetime:
+    """A wall-clock time in `zone` as Ruby's `Time.local` reads it around clock changes.
+
+    A time skipped when clocks go forward (02:30) is the hour after it (03:30); a time that
+    happens twice when they go back (01:30) is the second one, in standard time.
+    """
+    first = local.replace(tzinfo=zone)
+    second = local.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
+        return first
+    return second
+
+
 def _in_zone(moment: datetime, zone: tzinfo) -> datetime:
-    """`moment` in `zone`, by way of UTC so that a wall-clock time that does not exist there
-    (skipped by a clock change) comes out as the real time it names."""
-    return moment.astimezone(UTC).astimezone(zone)
+    """`moment` with the offset `zone` had at that instant, as a fixed offset.
+
+    Going by way of UTC makes a wall-clock time that does not exist in the zone come out as the
+    real time it names; a fixed offset keeps the second 01:30 of a night when clocks go back
+    equal to itself (Python's `fold` makes such times unequal to any other zone's).
+    """
+    local = moment.astimezone(UTC).astimezone(zone)
+    offset = local.utcoffset()
+    return local.astimezone(_fixed(int(offset.total_seconds())) if offset is not None else UTC)
 
 
 def _checked(found: PostDate, value: object) -> PostDate:
