@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.jekyll import load_config
 from tests.jekyll.oracle import (
     Published,
     assert_same,
@@ -35,7 +36,8 @@ def check_site(jekyll: str, tmp_path: Path) -> CheckSite:
 
     def check(config: Mapping[str, Any], files: Mapping[str, str]) -> dict[str, Published]:
         root = tmp_path / "site"
-        expected = jekyll_view(build_site(root, config, files))
+        rows = build_site(root, config, files)
+        expected = jekyll_view(rows, load_config(root).markdown_and_html)
         assert expected, "Jekyll published no post: the site under test is wrong"
         assert_same(expected, newsbot_view(root))
         return expected

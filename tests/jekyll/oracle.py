@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from bot.jekyll import find_posts, language_folders, load_config, read_site_post
+from bot.jekyll import absolute_url, find_posts, language_folders, load_config, read_site_post
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ENSURE_JEKYLL = REPOSITORY / "scripts" / "ensure-jekyll"
@@ -168,18 +168,24 @@ def build_site(
     return {row["path"]: row for row in json.loads(out.read_text())}
 
 
-def jekyll_view(rows: Mapping[str, Mapping[str, Any]]) -> dict[str, Published]:
-    """Jekyll's rows as `Published` values, by post path."""
+def jekyll_view(
+    rows: Mapping[str, Mapping[str, Any]], extensions: frozenset[str] | None = None
+) -> dict[str, Published]:
+    """Jekyll's rows as `Published` values, by post path; only files with `extensions` when
+    given (Jekyll publishes a `.txt` in `_posts` too; newsbot reads only articles)."""
     return {
         path: Published(
             url=row["url"],
             absolute_url=row["absolute_url"],
             date=datetime.fromisoformat(row["date"]),
-            categories=tuple(row["categories"]),
+            # Jekyll lists a category that YAML read as a number or boolean twice (2013 and
+            # "2013", both "2013" as text); its addresses and newsbot list it once.
+            categories=tuple(dict.fromkeys(row["categories"])),
             title=row["title"],
             excerpt=row["excerpt_source"],
         )
         for path, row in rows.items()
+        if extensions is None or Path(path).suffix.lower() in extensions
     }
 
 
@@ -196,9 +202,11 @@ def newsbot_view(root: Path) -> dict[str, Published]:
         if not post.published:
             continue
         assert post.date is not None and post.url is not None, (file.site_path, post.warnings)
+        full = absolute_url(config, post.url)
+        assert post.link == (full if config.url else None), (file.site_path, post.link)
         view[file.relative_path] = Published(
             url=post.url,
-            absolute_url=post.link or "",
+            absolute_url=full,
             date=post.date.moment.replace(microsecond=0),
             categories=post.categories,
             title=post.title,
@@ -231,7 +239,8 @@ def ruby_calls(calls: list[tuple[str, str, Mapping[str, Any]]]) -> list[str]:
 
 def assert_same(jekyll: Mapping[str, Published], newsbot: Mapping[str, Published]) -> None:
     """Every post Jekyll published is one newsbot found, with the same values, and no other."""
-    assert sorted(newsbot) == sorted(jekyll), "newsbot and Jekyll found different posts"
+    missing, extra = sorted(set(jekyll) - set(newsbot)), sorted(set(newsbot) - set(jekyll))
+    assert not missing and not extra, f"only Jekyll found {missing}; only newsbot found {extra}"
     for path, expected in jekyll.items():
         found = newsbot[path]
         for field in ("url", "absolute_url", "categories", "title", "excerpt"):
