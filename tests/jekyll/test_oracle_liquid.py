@@ -35,7 +35,9 @@ LIQUID_POSTS = {
     "_posts/2020-02-07-comment.md": (
         "---\n---\n{% comment %}hidden{% endcomment %}Visible text.\n\nMore.\n"
     ),
-    "_posts/2020-02-08-highlight.md": "---\n---\n{% highlight ruby %}\nputs 1\n{% endhighlight %}\n",
+    "_posts/2020-02-08-highlight.md": (
+        "---\n---\n{% highlight ruby %}\nputs 1\n{% endhighlight %}\n"
+    ),
     "_posts/2020-02-09-capture.md": (
         "---\n---\n{% capture x %}captured{% endcapture %}Got {{ x }} here.\n\nMore.\n"
     ),
