@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 
 from bot.errors import PostError
 
@@ -100,20 +101,24 @@ def post_date(
     The front matter's date wins; without one, or when it cannot be read, the file name's date
     (a date without a time) is used, as a warning rather than a reason to refuse the post.
     """
-    fallback: PostDate | None = None
-    if file_date:
-        try:
-            fallback = parse_date(file_date, zone)
-        except PostError:
-            fallback = None
     if value is None or (isinstance(value, str) and not value.strip()):
-        return fallback, None
+        return _file_date(file_date, zone), None
     try:
         return parse_date(value, zone), None
     except PostError as exc:
+        fallback = _file_date(file_date, zone)
         if fallback is None:
             return None, str(exc)
         return fallback, f"{exc}; using the date in the file name"
+
+
+def _file_date(file_date: str | None, zone: tzinfo) -> PostDate | None:
+    if not file_date:
+        return None
+    try:
+        return parse_date(file_date, zone)
+    except PostError:
+        return None
 
 
 def _parse_text(text: str, zone: tzinfo) -> PostDate:
@@ -205,6 +210,7 @@ def _zone_offset(name: str, year: int, zone: tzinfo) -> tzinfo | None:
     return None
 
 
+@lru_cache(maxsize=64)
 def _fixed(seconds: int) -> tzinfo:
     return UTC if seconds == 0 else timezone(timedelta(seconds=seconds))
 

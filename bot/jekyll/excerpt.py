@@ -48,6 +48,8 @@ def extract_excerpt(body: str, separator: str) -> str:
         return head
     if "{%" in head:
         head = _close_liquid_blocks(head)
+    if "[" not in head:  # no label to define: no need to read the rest of the post
+        return head
     definitions = [label + rest for label, rest in _LINK_DEFINITION.findall(tail) if label in head]
     if not definitions:
         return head

@@ -18,6 +18,8 @@ import yaml
 
 from bot.errors import PostError
 
+#: libyaml's parser when PyYAML has it (ten times faster), with the same safe constructor.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Ruby's `\s` is ASCII whitespace only; `$` is "end of a line" in Ruby and in re.MULTILINE.
 _FRONT_MATTER = re.compile(
     r"\A(---[ \t\r\n\f\v]*\n.*?\n?)^((?:---|\.\.\.)[ \t\r\n\f\v]*$\n?)", re.MULTILINE | re.DOTALL
@@ -43,7 +45,8 @@ def load_front_matter(source: str | None) -> dict[str, Any]:
     if source is None:
         return {}
     try:
-        data = yaml.safe_load(source.split("\n", 1)[1] if "\n" in source else "")
+        yaml_text = source.split("\n", 1)[1] if "\n" in source else ""
+        data = yaml.load(yaml_text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise PostError(f"malformed front matter: {problem}") from None

@@ -16,9 +16,10 @@ English whatever the machine's locale.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from posixpath import splitext
 
 from bot.errors import PostError
@@ -57,52 +58,88 @@ class PermalinkParts:
 
     def placeholders(self) -> dict[str, str]:
         """Every placeholder's value, before escaping."""
-        moment = self.date
-        iso_year, iso_week, iso_day = moment.isocalendar()
-        return {
-            "collection": self.collection,
-            "name": slugify(self.basename),
-            "title": slugify(self.slug, "pretty", cased=True),
-            "slug": slugify(self.slug),
-            "categories": "/".join(dict.fromkeys(c.lower() for c in self.categories)),
-            "slugified_categories": "/".join(dict.fromkeys(slugify(c) for c in self.categories)),
-            "year": f"{moment.year:04d}",
-            "month": f"{moment.month:02d}",
-            "day": f"{moment.day:02d}",
-            "hour": f"{moment.hour:02d}",
-            "minute": f"{moment.minute:02d}",
-            "second": f"{moment.second:02d}",
-            "i_day": str(moment.day),
-            "i_month": str(moment.month),
-            "short_month": _MONTH_NAMES[moment.month - 1][:3],
-            "long_month": _MONTH_NAMES[moment.month - 1],
-            "short_year": f"{moment.year % 100:02d}",
-            "w_year": str(iso_year),
-            "week": f"{iso_week:02d}",
-            "w_day": str(iso_day),
-            "short_day": _DAY_NAMES[iso_day - 1][:3],
-            "long_day": _DAY_NAMES[iso_day - 1],
-            "y_day": f"{moment.timetuple().tm_yday:03d}",
-            "output_ext": self.output_ext,
-            "path": self.path,
-        }
+        return {name: self.value(name) for name in _VALUES}
+
+    def value(self, name: str) -> str:
+        """One placeholder's value, before escaping; KeyError for an unknown name."""
+        return _VALUES[name](self)
 
 
-def expand(template: str, values: Mapping[str, str]) -> str:
+def _categories(parts: PermalinkParts) -> str:
+    return "/".join(dict.fromkeys(c.lower() for c in parts.categories))
+
+
+def _slugified_categories(parts: PermalinkParts) -> str:
+    return "/".join(dict.fromkeys(slugify(c) for c in parts.categories))
+
+
+def _iso(parts: PermalinkParts, index: int) -> int:
+    return parts.date.isocalendar()[index]
+
+
+_VALUES: dict[str, Callable[[PermalinkParts], str]] = {
+    "collection": lambda p: p.collection,
+    "name": lambda p: slugify(p.basename),
+    "title": lambda p: slugify(p.slug, "pretty", cased=True),
+    "slug": lambda p: slugify(p.slug),
+    "categories": _categories,
+    "slugified_categories": _slugified_categories,
+    "year": lambda p: f"{p.date.year:04d}",
+    "month": lambda p: f"{p.date.month:02d}",
+    "day": lambda p: f"{p.date.day:02d}",
+    "hour": lambda p: f"{p.date.hour:02d}",
+    "minute": lambda p: f"{p.date.minute:02d}",
+    "second": lambda p: f"{p.date.second:02d}",
+    "i_day": lambda p: str(p.date.day),
+    "i_month": lambda p: str(p.date.month),
+    "short_month": lambda p: _MONTH_NAMES[p.date.month - 1][:3],
+    "long_month": lambda p: _MONTH_NAMES[p.date.month - 1],
+    "short_year": lambda p: f"{p.date.year % 100:02d}",
+    "w_year": lambda p: str(_iso(p, 0)),
+    "week": lambda p: f"{_iso(p, 1):02d}",
+    "w_day": lambda p: str(_iso(p, 2)),
+    "short_day": lambda p: _DAY_NAMES[_iso(p, 2) - 1][:3],
+    "long_day": lambda p: _DAY_NAMES[_iso(p, 2) - 1],
+    "y_day": lambda p: f"{p.date.timetuple().tm_yday:03d}",
+    "output_ext": lambda p: p.output_ext,
+    "path": lambda p: p.path,
+}
+
+
+def expand(template: str, parts: PermalinkParts) -> str:
     """`template` with each placeholder replaced by its escaped value (`URL#generate_url`).
 
     A name followed by "_" may be the name alone (`:month_:day`). An unknown placeholder is a
     `PostError`: Jekyll stops the whole build on one, and a guessed address would be wrong.
     """
+    pieces = _compiled(template)
+    if isinstance(pieces, str):
+        raise PostError(f"the permalink {template!r} has an unknown placeholder :{pieces}")
+    out: list[str] = []
+    for literal, name in pieces:
+        out.append(literal)
+        if name:
+            out.append(escape_path(parts.value(name)))
+    return "".join(out)
 
-    def replace(found: re.Match[str]) -> str:
+
+@lru_cache(maxsize=256)
+def _compiled(template: str) -> tuple[tuple[str, str], ...] | str:
+    """A template as (text, placeholder) pairs, or the first unknown placeholder's name.
+
+    Sites use one or two templates for thousands of posts: each is read once.
+    """
+    pieces: list[tuple[str, str]] = []
+    position = 0
+    for found in _PLACEHOLDER.finditer(template):
         name = found[1]
-        for key in (name, name[:-1]) if name.endswith("_") else (name,):
-            if key in values:
-                return escape_path(values[key]) + found[0][len(key) + 1 :]
-        raise PostError(f"the permalink {template!r} has an unknown placeholder :{name}")
-
-    return _PLACEHOLDER.sub(replace, template)
+        key = name if name in _VALUES else name[:-1] if name.endswith("_") else ""
+        if key not in _VALUES:
+            return name
+        pieces.append((template[position : found.start()], key))
+        position = found.start() + len(key) + 1
+    pieces.append((template[position:], ""))
+    return tuple(pieces)
 
 
 def escape_path(value: str) -> str:
@@ -148,4 +185,4 @@ def post_url(template: str, parts: PermalinkParts, permalink: object = None) -> 
     if isinstance(permalink, bool):
         own = ""
     chosen = own if own else template
-    return sanitize_url(expand(chosen, parts.placeholders()))
+    return sanitize_url(expand(chosen, parts))

@@ -22,6 +22,8 @@ import unicodedata
 MODES = ("raw", "default", "pretty", "ascii", "latin")
 _PRETTY_EXTRA = frozenset("._~!$&'()+,;=@")
 _ASCII_RUN = re.compile(r"[^A-Za-z0-9]+")
+# For ASCII text the Unicode classes reduce to letters and digits: one regex does the work.
+_PRETTY_ASCII_RUN = re.compile(r"[^A-Za-z0-9._~!$&'()+,;=@]+")
 _SPACE_RUN = re.compile(r"\s+")
 
 
@@ -35,6 +37,8 @@ def slugify(text: str, mode: str = "default", *, cased: bool = False) -> str:
         slug = _SPACE_RUN.sub("-", text)
     elif mode == "ascii":
         slug = _ASCII_RUN.sub("-", text)
+    elif text.isascii():
+        slug = (_PRETTY_ASCII_RUN if mode == "pretty" else _ASCII_RUN).sub("-", text)
     else:
         extra = _PRETTY_EXTRA if mode == "pretty" else frozenset()
         slug = _replace_runs(text, extra)

@@ -14,11 +14,13 @@ None, so nothing a reader can tap runs code.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .config import SiteConfig
 
 _SAFE_SCHEMES = ("http", "https")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def relative_url(config: SiteConfig, path: str) -> str:
@@ -28,9 +30,7 @@ def relative_url(config: SiteConfig, path: str) -> str:
     """
     if _has_scheme(path):
         return path
-    parts = [config.baseurl, path]
-    joined = "".join(part if not part or part.startswith("/") else f"/{part}" for part in parts)
-    return _normalize(joined)
+    return _normalize(_under_baseurl(config, path))
 
 
 def absolute_url(config: SiteConfig, path: str) -> str:
@@ -43,7 +43,7 @@ def absolute_url(config: SiteConfig, path: str) -> str:
         return path
     if not config.url:
         return relative_url(config, path)
-    return _normalize(config.url + relative_url(config, path))
+    return _normalize(config.url + _under_baseurl(config, path))
 
 
 def page_url(config: SiteConfig, url: str) -> str | None:
@@ -79,9 +79,16 @@ def safe_url(value: str) -> str | None:
         return None
     if parts.scheme.lower() not in _SAFE_SCHEMES or not parts.hostname:
         return None
-    if any(char.isspace() or ord(char) < 32 for char in value):
+    if _SPACE_OR_CONTROL.search(value):
         return None
     return value
+
+
+def _under_baseurl(config: SiteConfig, path: str) -> str:
+    """`baseurl` and `path` joined, each with a leading "/" (Jekyll's `ensure_leading_slash`)."""
+    if path and not path.startswith("/"):
+        path = f"/{path}"
+    return config.baseurl + path
 
 
 def _has_scheme(value: str) -> bool:
@@ -98,12 +105,15 @@ def _normalize(url: str) -> str:
     Scheme and host lower-cased, default ports dropped, an empty path on a host made "/", and
     "." and ".." path segments resolved.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
     scheme = parts.scheme.lower()
     netloc = parts.netloc
     if parts.hostname:
         host = parts.hostname
-        port = parts.port
         default = {"http": 80, "https": 443}.get(scheme)
         userinfo = netloc.rpartition("@")[0]
         netloc = host if port is None or port == default else f"{host}:{port}"

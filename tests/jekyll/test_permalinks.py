@@ -33,7 +33,7 @@ def test_the_front_matter_permalink_replaces_the_template() -> None:
 
 def test_an_unknown_placeholder_is_an_error_not_a_guess() -> None:
     with pytest.raises(PostError, match=":author"):
-        expand("/:author/:title", PARTS.placeholders())
+        expand("/:author/:title", PARTS)
 
 
 def test_urls_are_cleaned_as_jekyll_cleans_them() -> None:
