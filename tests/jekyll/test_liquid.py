@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.jekyll import has_liquid, render_liquid, strip_liquid
 from bot.jekyll.config import config_from_mapping
 
@@ -60,3 +63,15 @@ def test_rendering_is_bounded() -> None:
         "{% assign a = 'xx' %}{% for i in (1..60) %}{% assign a = a | append: a %}{% endfor %}"
     )
     assert len(render_liquid(doubling + "{{ a }}", SITE)) < 2_000_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["{{", "}}", "{%", "%}", "-", " ", "if", "endif", "for", "x", "raw"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_any_text_renders_without_raising(text: str) -> None:
+    assert isinstance(render_liquid(text, SITE), str)
+    assert isinstance(strip_liquid(text), str)
