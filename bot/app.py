@@ -14,30 +14,30 @@ growing pause, until Telegram answers or the bot is told to stop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import math
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import watchfiles
 from telegram import Bot
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
 from bot.delivery import CardStyle, RetryPolicy, Sender
 from bot.fetch import Fetcher, public_or
 from bot.images import ImageCache
+from bot.logs import RedactSecrets
 from bot.metrics import Metrics, MetricsServer
 from bot.pace import FREE_RATE, Pace
-from bot.posts import PostCache, PostLibrary, Rejection, ScanReport
-from bot.queue import QueueReport, queue_new_posts
+from bot.posts import PostCache, PostLibrary, ScanReport
+from bot.queue import QueueReport
+from bot.scanner import Scanner
 from bot.settings import Settings
 from bot.store import Store
+from bot.telegram_errors import Fault, classify
 from bot.transport import AiohttpRequest
 from bot.webhook import WebhookServer
 
@@ -46,9 +46,6 @@ log = logging.getLogger(__name__)
 #: Pauses between tries to reach Telegram at start: doubling from the first to the last.
 START_RETRY_FIRST = 1.0
 START_RETRY_MOST = 60.0
-#: The longest wait before the scanner tries a failing pass again; the first wait is the scan
-#: interval (at most a second), doubled after each failure.
-SCAN_RETRY_CAP = 60.0
 
 
 class Newsbot:
@@ -67,19 +64,14 @@ class Newsbot:
         self.settings = settings
         self._token = settings.require_token()
         self._retry = retry
+        self._redact = RedactSecrets(self._token, *settings.secrets).redact
         self._pace = pace
         self._post_cache = PostCache(settings.post_cache)
         self.library = PostLibrary(settings.content_dir, cache=self._post_cache)
         self._stopping = asyncio.Event()
-        self._rescan = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._reported: set[Rejection] = set()
-        self._release: datetime | None = None
-        self._scan_trouble: str | None = None
-        """Why the last pass of the scanner failed, while it keeps failing."""
-        self.publishing = asyncio.Lock()
-        """Held while the folder is scanned and queued, or an editor publishes into it."""
         self._store: Store | None = None
+        self._scanner: Scanner | None = None
         self._application: Application | None = None  # type: ignore[type-arg]
         self._sender: Sender | None = None
         self._menu: handlers.CommandMenu | None = None
@@ -95,6 +87,12 @@ class Newsbot:
         """The open database (only between `start()` and `stop()`)."""
         assert self._store is not None, "Newsbot is not started"
         return self._store
+
+    @property
+    def scanner(self) -> Scanner:
+        """The content folder's scanner (only between `start()` and `stop()`)."""
+        assert self._scanner is not None, "Newsbot is not started"
+        return self._scanner
 
     @property
     def sender(self) -> Sender:
@@ -120,10 +118,18 @@ class Newsbot:
             self.metrics, refresh=self._refresh_metrics, health=self._health
         )
         self._metrics_server.start(settings.listen_host, settings.metrics_port)
+        self._scanner = Scanner(
+            self.library,
+            self.store,
+            settings,
+            queued=lambda: self.sender.wake(),
+            after_pass=self._publish_menu,
+            stopping=self._stopping,
+        )
         try:
-            await asyncio.to_thread(self._scan)
+            await asyncio.to_thread(self._scanner.scan)
         except Exception as exc:  # the scanner retries; a bad folder must not stop the start
-            self._scan_failed(exc, retry_in=0.0)
+            self._scanner.failed(exc, retry_in=0.0)
         concurrency = max(8, min(128, math.ceil(settings.rate / 10)))
         # Broadcasts use a bot of their own, with its own connection pool, so a long broadcast
         # never makes a reader's command wait for a free connection.
@@ -160,7 +166,12 @@ class Newsbot:
         self._menu = handlers.install(
             self._application,
             handlers.Deps(
-                self.store, self.library, self.sender, settings, self.publishing, self.refresh
+                self.store,
+                self.library,
+                self.sender,
+                settings,
+                self.scanner.publishing,
+                self.scanner.refresh,
             ),
         )
         await self._until_telegram_answers("getMe", self._application.initialize)
@@ -168,8 +179,8 @@ class Newsbot:
         await self._receive_updates(self._application)
         self._tasks = [
             asyncio.create_task(self.sender.run(), name="newsbot-sender"),
-            asyncio.create_task(self._scan_loop(), name="newsbot-scanner"),
-            asyncio.create_task(self._watch(), name="newsbot-watcher"),
+            asyncio.create_task(self.scanner.run(), name="newsbot-scanner"),
+            asyncio.create_task(self.scanner.watch(), name="newsbot-watcher"),
         ]
         # What start-up loaded (the libraries, the posts) lives as long as the bot: out of the
         # collector's sight, full collections stay short, and with them the pauses that would
@@ -212,7 +223,11 @@ class Newsbot:
 
     def rescan(self) -> None:
         """Look at the content folder now rather than at the next scheduled scan."""
-        self._rescan.set()
+        self.scanner.rescan()
+
+    async def refresh(self, *, queue: bool = False) -> tuple[ScanReport, QueueReport | None]:
+        """Rescan the content folder and queue what is new, corrected or retracted, now."""
+        return await self.scanner.refresh(queue=queue)
 
     @property
     def metrics_port(self) -> int:
@@ -265,20 +280,20 @@ class Newsbot:
             try:
                 await attempt()
                 return
-            except BadRequest:
-                raise
-            except RetryAfter as exc:
-                wait = exc.retry_after
-                pause = wait if isinstance(wait, int | float) else wait.total_seconds()
+            except TelegramError as exc:
+                trouble = classify(exc)
+                if trouble.final or trouble.fault is Fault.TOKEN_REFUSED:
+                    raise
+            if trouble.fault is Fault.RETRY_LATER:
+                pause = trouble.retry_after
                 log.warning("Telegram asks to wait call=%s delay=%.0fs", call, pause)
-            except NetworkError as exc:
-                pause = delay
-                delay = min(delay * 2, START_RETRY_MOST)
+            else:
+                pause, delay = delay, min(delay * 2, START_RETRY_MOST)
                 log.warning(
                     "Telegram not reachable, trying again call=%s delay=%.0fs error=%s",
                     call,
                     pause,
-                    exc,
+                    trouble.reason,
                 )
             await asyncio.sleep(pause)
 
@@ -296,12 +311,16 @@ class Newsbot:
             # The watcher may end by design (no file events here); the others never should.
             if task.done() and task.get_name() != "newsbot-watcher":
                 return f"{task.get_name()} has stopped"
-        if self._scan_trouble is not None:
-            return self._scan_trouble
+        if self.scanner.trouble is not None:
+            return self._redact(self.scanner.trouble)
         if (trouble := self.sender.trouble()) is not None:
             return trouble
         await self.store.schema_version()
         return None
+
+    async def _publish_menu(self) -> None:
+        if self._menu is not None:
+            await self._menu.publish()  # a no-op unless the categories changed
 
     async def _refresh_metrics(self, metrics: Metrics) -> None:
         """Read the figures that live in the database, at scrape time."""
@@ -309,95 +328,6 @@ class Newsbot:
             return
         metrics.queue_depth.set(await self._store.queue_depth())
         metrics.active_chats.set(await self._store.active_chats())
-
-    # --- the content folder -------------------------------------------------------------------
-
-    def _scan(self) -> ScanReport:
-        report = self.library.scan()
-        for rejection in set(report.rejected) - self._reported:
-            log.warning("post rejected file=%s reason=%s", rejection.path, rejection.reason)
-        self._reported = set(report.rejected)
-        return report
-
-    async def refresh(self, *, queue: bool = False) -> tuple[ScanReport, QueueReport | None]:
-        """Rescan the content folder and queue what is new, corrected or retracted.
-
-        The scan loop calls this on schedule and on file events; editors' `/reload` and
-        `/retract` call it to act at once. `publishing` keeps it from interleaving with an
-        editor writing a breaking item into the folder.
-        """
-        async with self.publishing:
-            scan = await asyncio.to_thread(self._scan)
-            now = datetime.now(UTC)
-            release_due = self._release is not None and self._release <= now
-            report = None
-            if queue or scan.anything_changed or release_due:
-                report = await queue_new_posts(
-                    self.store,
-                    self.library,
-                    now=now,
-                    max_age=timedelta(hours=self.settings.max_age_hours),
-                    edit_window=timedelta(hours=self.settings.edit_window_hours),
-                )
-                self._release = report.next_release
-                if report.deliveries or report.revisions:
-                    self.sender.wake()
-        if self._menu is not None:
-            await self._menu.publish()  # a no-op unless the categories changed
-        return scan, report
-
-    async def _scan_loop(self) -> None:
-        """Rescan on schedule, on file events and when a future-dated post comes due.
-
-        A pass that fails, whatever the reason, is logged in one line and tried again after a
-        wait that doubles up to `SCAN_RETRY_CAP` (a file event tries at once); `/healthz` says
-        why until a pass succeeds again.
-        """
-        failures = 0
-        first = True
-        while not self._stopping.is_set():
-            timeout = self.settings.scan_seconds
-            try:
-                await self.refresh(queue=first)
-            except Exception as exc:  # the scanner outlives every fault; it says which
-                failures += 1
-                timeout = min(min(timeout, 1.0) * 2 ** (failures - 1), SCAN_RETRY_CAP)
-                self._scan_failed(exc, retry_in=timeout)
-            else:
-                if self._scan_trouble is not None:
-                    log.info("scan recovered")
-                failures, first, self._scan_trouble = 0, False, None
-            if self._release is not None:
-                until = (self._release - datetime.now(UTC)).total_seconds()
-                timeout = min(timeout, max(until, 0.05))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wait_for_rescan(), timeout)
-            self._rescan.clear()
-
-    def _scan_failed(self, exc: Exception, *, retry_in: float) -> None:
-        """Note why a scan failed, for `/healthz`, and log it in one line."""
-        reason = " ".join(f"{type(exc).__name__}: {exc}".split()).replace(self._token, "***")
-        self._scan_trouble = f"scanner failing: {reason[:300]}"
-        log.error("scan failed, retrying in %.1fs error=%s", retry_in, reason[:300])
-
-    async def _wait_for_rescan(self) -> None:
-        stop = asyncio.create_task(self._stopping.wait())
-        rescan = asyncio.create_task(self._rescan.wait())
-        try:
-            await asyncio.wait({stop, rescan}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stop.cancel()
-            rescan.cancel()
-
-    async def _watch(self) -> None:
-        """Turn file events into rescans where the platform reports them."""
-        try:
-            async for _ in watchfiles.awatch(
-                self.settings.content_dir, stop_event=self._stopping, debounce=300
-            ):
-                self.rescan()
-        except (OSError, RuntimeError) as exc:
-            log.info("no file events for the content folder (%s); rescanning on schedule", exc)
 
 
 async def serve(settings: Settings) -> None:

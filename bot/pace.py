@@ -21,7 +21,6 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 # A few per cent above Telegram's figures: a message's journey varies by some milliseconds,
 # and two sent exactly one interval apart can arrive a little closer than that.
@@ -42,11 +41,6 @@ SPACING_MARGIN = 1.03
 _CATCH_UP = 0.02
 #: Chats whose next-allowed time passed this long ago are forgotten, to keep memory flat.
 _FORGET_AFTER = 60.0
-
-
-def seconds(value: int | float | timedelta) -> float:
-    """A `retry_after` value in seconds, whether PTB gives an int or a timedelta."""
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Pace:

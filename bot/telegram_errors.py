@@ -117,6 +117,16 @@ class Classification:
     new_chat_id: int | None = None
     """For `CHAT_MOVED`: the supergroup's id."""
 
+    @property
+    def final(self) -> bool:
+        """Telegram answered, and the same request would get the same answer: only waiting,
+        a working network or a fixed set-up can change the other faults."""
+        return self.fault not in _PASSING
+
+
+#: The faults that say nothing about the request itself.
+_PASSING = frozenset({Fault.RETRY_LATER, Fault.TOKEN_REFUSED, Fault.TIMED_OUT, Fault.NETWORK})
+
 
 def classify(exc: TelegramError) -> Classification:
     """What `exc` means; pure, and total: an error it does not know is a `NETWORK` fault."""

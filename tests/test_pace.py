@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.pace import GROUP_INTERVAL, PRIVATE_INTERVAL, SPACING_MARGIN, Pace, seconds
+from bot.pace import GROUP_INTERVAL, PRIVATE_INTERVAL, SPACING_MARGIN, Pace
 
 
 class Clock:
@@ -41,11 +40,6 @@ def test_holds_and_migration() -> None:
     pace.claim(2, "private")
     pace.move_chat(1, 10)
     assert pace.chat_wait(10) == 7 and pace.chat_wait(1) == 0
-
-
-def test_retry_after_in_either_shape() -> None:
-    assert seconds(5) == 5.0
-    assert seconds(timedelta(seconds=3)) == 3.0
 
 
 class LateSleeper:

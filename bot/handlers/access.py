@@ -25,7 +25,9 @@ from enum import Enum, auto
 
 from telegram import Bot, ChatMember, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
+
+from bot.telegram_errors import classify
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +170,9 @@ class Access:
         """Whether the bot may post in a channel, as Telegram says now."""
         try:
             member = await bot.get_chat_member(channel_id, bot.id)
-        except (BadRequest, Forbidden) as exc:
+        except TelegramError as exc:
+            if not classify(exc).final:
+                raise
             log.info("channel membership unknown channel=%s error=%s", channel_id, exc)
             member = None
         return may_post(member)

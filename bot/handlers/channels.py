@@ -12,7 +12,7 @@ import logging
 
 from telegram import Bot, ChatFullInfo, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden
+from telegram.error import TelegramError
 from telegram.ext import filters
 
 from bot.calls import reply
@@ -21,6 +21,7 @@ from bot.handlers.deps import Deps
 from bot.handlers.updates import Context, where
 from bot.i18n import Texts
 from bot.readers import ChatRef, ReaderDesk, channel_reference
+from bot.telegram_errors import classify
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,9 @@ class ChannelCommands:
         shown = str(reference)
         try:
             channel = await bot.get_chat(reference)
-        except (BadRequest, Forbidden) as exc:
+        except TelegramError as exc:
+            if not classify(exc).final:
+                raise
             log.info("channel not reachable channel=%s error=%s", reference, exc)
             await reply(message, texts("channel.not_found", channel=shown))
             return None

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from bot.calls import reply
 from bot.handlers.access import Access, Need, Ruling
@@ -26,10 +26,10 @@ from bot.handlers.deps import Deps
 from bot.handlers.menu import CommandMenu
 from bot.handlers.updates import Context, chat_ref, where
 from bot.i18n import Texts, texts_for
-from bot.pace import seconds
 from bot.posts import Post
 from bot.readers import Latest, ReaderDesk
 from bot.subscriptions import Button, changes_languages
+from bot.telegram_errors import Classification, Fault, classify
 
 log = logging.getLogger(__name__)
 
@@ -179,31 +179,43 @@ class ReaderCommands:
     async def _send_cards(self, bot: Bot, chat_id: int, posts: Sequence[Post]) -> bool:
         """Send cards now on the replying bot; False when Telegram would not take them."""
         for post in posts:
-            try:
-                try:
-                    await self._sender.send_post(chat_id, post, bot=bot)
-                except RetryAfter as exc:
-                    delay = seconds(exc.retry_after)
-                    if delay > MAX_REPLY_WAIT:
-                        raise
-                    await asyncio.sleep(delay)
-                    await self._sender.send_post(chat_id, post, bot=bot)
-            except Forbidden as exc:
-                log.info("reply not delivered chat=%s error=%s", chat_id, exc)
+            trouble = await self._send_card(bot, chat_id, post)
+            if trouble is None:
+                continue
+            if trouble.fault is Fault.CHAT_GONE:
+                log.info("reply not delivered chat=%s error=%s", chat_id, trouble.reason)
                 return True  # nobody left to tell
-            except BadRequest as exc:
-                log.error("telegram refused post=%s chat=%s error=%s", post.id, chat_id, exc)
-            except TelegramError as exc:
-                log.warning("cards not sent chat=%s error=%s", chat_id, exc)
+            if not trouble.final:
+                log.warning("cards not sent chat=%s error=%s", chat_id, trouble.reason)
                 return False
+            log.error("telegram refused post=%s chat=%s error=%s", post.id, chat_id, trouble.reason)
         return True
+
+    async def _send_card(self, bot: Bot, chat_id: int, post: Post) -> Classification | None:
+        """None once sent. A short flood pause is waited out once: the reader is waiting."""
+
+        async def attempt() -> Classification | None:
+            try:
+                await self._sender.send_post(chat_id, post, bot=bot)
+            except TelegramError as exc:
+                return classify(exc)
+            return None
+
+        trouble = await attempt()
+        if (
+            trouble is not None
+            and trouble.fault is Fault.RETRY_LATER
+            and trouble.retry_after <= MAX_REPLY_WAIT
+        ):
+            await asyncio.sleep(trouble.retry_after)
+            trouble = await attempt()
+        return trouble
 
 
 async def _redraw(query: CallbackQuery, rows: list[list[Button]]) -> None:
-    """Edit the pressed keyboard in place."""
+    """Edit the pressed keyboard in place; a keyboard that already reads so is no failure."""
     try:
         await query.edit_message_reply_markup(markup(rows))
-    except BadRequest as exc:
-        # Telegram error read by its text: "message is not modified" is no failure here.
-        if "not modified" not in str(exc).lower():
+    except TelegramError as exc:
+        if classify(exc).fault is not Fault.NOT_MODIFIED:
             raise

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.jekyll import find_posts, language_folders, load_config, parse_post_name, post_file
-from bot.jekyll.config import config_from_mapping
-from bot.jekyll.files import PostName, folder_categories
+from bot.posts.jekyll import find_posts, language_folders, load_config, parse_post_name, post_file
+from bot.posts.jekyll.config import config_from_mapping
+from bot.posts.jekyll.files import PostName, folder_categories
 
 
 def write(root: Path, *names: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.jekyll import is_template_only, plain_text, remove_attribute_lists, remove_shortcodes
+from bot.posts.jekyll import is_template_only, plain_text, remove_attribute_lists, remove_shortcodes
 
 
 def test_kramdown_attribute_lists_and_extensions_are_removed() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.jekyll import absolute_url, page_url, relative_url, resolve, safe_url
-from bot.jekyll.config import config_from_mapping
+from bot.posts.jekyll import absolute_url, page_url, relative_url, resolve, safe_url
+from bot.posts.jekyll.config import config_from_mapping
 
 SITE = config_from_mapping({"url": "https://Example.org", "baseurl": "/blog"})
 BARE = config_from_mapping({})

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import PostError
-from bot.jekyll import front_matter_defaults, is_site_root, load_config
-from bot.jekyll.config import PERMALINK_STYLES, config_from_mapping
+from bot.posts.jekyll import front_matter_defaults, is_site_root, load_config
+from bot.posts.jekyll.config import PERMALINK_STYLES, config_from_mapping
 
 
 def test_a_folder_without_config_is_not_a_site_and_gets_jekyll_defaults(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Jekyll's own rules, so that newsbot reads a Jekyll site exactly as Jekyll publishes it.
 
 Pure functions over plain values, each module one rule of Jekyll 4.3, checked against a real
-`jekyll build` by `tests/jekyll/`:
+`jekyll build` by `tests/posts/jekyll/`:
 
     config        `_config.yml` -> SiteConfig (url, baseurl, permalink, timezone, defaults...)
     files         which files are posts; folder categories; the `YYYY-M-D-title.ext` name

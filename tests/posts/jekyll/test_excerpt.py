@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.jekyll import extract_excerpt, post_excerpt
+from bot.posts.jekyll import extract_excerpt, post_excerpt
 
 
 def test_the_excerpt_ends_at_the_separator() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jekyll import slugify, titleize_slug
-from bot.jekyll.permalinks import escape_path
-from tests.jekyll.oracle import ruby_calls
+from bot.posts.jekyll import slugify, titleize_slug
+from bot.posts.jekyll.permalinks import escape_path
+from tests.posts.jekyll.oracle import ruby_calls
 
 TEXTS = [
     "The _config.yml file",

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import PostError
-from bot.jekyll import PermalinkParts, post_url
-from bot.jekyll.permalinks import escape_path, expand, output_ext, sanitize_url
+from bot.posts.jekyll import PermalinkParts, post_url
+from bot.posts.jekyll.permalinks import escape_path, expand, output_ext, sanitize_url
 
 PARTS = PermalinkParts(
     date=datetime(2014, 9, 8, 7, 5, 3, tzinfo=UTC),

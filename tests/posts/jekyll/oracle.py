@@ -10,7 +10,8 @@ source (before Liquid and Markdown) and as rendered HTML.
 `URL.escape_path`, `Utils.titleize_slug`) over many inputs in one Ruby process, for rules
 with too many cases to build a site for each.
 
-`newsbot_view` reads the same folder with `bot.jekyll`, for the tests to compare field by field.
+`newsbot_view` reads the same folder with `bot.posts.jekyll`, for the tests to compare field
+by field.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from bot.jekyll import absolute_url, find_posts, language_folders, load_config, read_site_post
+from bot.posts.jekyll import absolute_url, find_posts, language_folders, load_config, read_site_post
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ENSURE_JEKYLL = REPOSITORY / "scripts" / "ensure-jekyll"
@@ -190,7 +191,7 @@ def jekyll_view(
 
 
 def newsbot_view(root: Path) -> dict[str, Published]:
-    """The same site read by `bot.jekyll`, by post path (published posts only, as Jekyll)."""
+    """The same site read by `bot.posts.jekyll`, by post path (published posts only, as Jekyll)."""
     config = load_config(root)
     files = list(find_posts(root, config))
     folders = language_folders(files, config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.jekyll import post_categories
+from bot.posts.jekyll import post_categories
 
 
 def test_folders_come_first_then_lists_then_the_singular() -> None:

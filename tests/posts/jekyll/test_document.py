@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import PostError
-from bot.jekyll import find_posts, language_folders, load_config, read_site_post
+from bot.posts.jekyll import find_posts, language_folders, load_config, read_site_post
 
 
 def site(root: Path, config: str, files: dict[str, str]) -> Path:

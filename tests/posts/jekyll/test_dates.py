@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import PostError
-from bot.jekyll import parse_date, post_date
+from bot.posts.jekyll import parse_date, post_date
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 

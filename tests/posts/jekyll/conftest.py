@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.jekyll import load_config
-from tests.jekyll.oracle import (
+from bot.posts.jekyll import load_config
+from tests.posts.jekyll.oracle import (
     Published,
     assert_same,
     build_site,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.jekyll.conftest import CheckSite
-from tests.jekyll.oracle import build_site, newsbot_view
+from tests.posts.jekyll.conftest import CheckSite
+from tests.posts.jekyll.oracle import build_site, newsbot_view
 
 POSTS = {
     "_posts/2014-09-08-hello-world.md": "---\ntitle: Hello\n---\nFirst.\n",

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import PostError
-from bot.jekyll import parse_date
-from tests.jekyll.conftest import CheckSite
-from tests.jekyll.oracle import ruby_calls
+from bot.posts.jekyll import parse_date
+from tests.posts.jekyll.conftest import CheckSite
+from tests.posts.jekyll.oracle import ruby_calls
 
 ZONES = ["UTC", "America/New_York", "Asia/Bangkok", "Europe/Berlin"]
 ACCEPTED = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import PostError
-from bot.jekyll import load_front_matter, split_front_matter
+from bot.posts.jekyll import load_front_matter, split_front_matter
 
 
 def test_front_matter_closed_by_dashes_or_dots() -> None:

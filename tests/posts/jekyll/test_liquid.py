@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.jekyll import has_liquid, render_liquid, strip_liquid
-from bot.jekyll.config import config_from_mapping
+from bot.posts.jekyll import has_liquid, render_liquid, strip_liquid
+from bot.posts.jekyll.config import config_from_mapping
 
 SITE = config_from_mapping({"url": "https://example.org", "baseurl": "/blog", "title": "Desk"})
 

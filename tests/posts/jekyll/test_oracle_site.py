@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.jekyll.conftest import CheckSite
+from tests.posts.jekyll.conftest import CheckSite
 
 STRUCTURE = {
     "_posts/2020-01-01-top.md": "---\ntitle: Top\n---\nTop post.\n",

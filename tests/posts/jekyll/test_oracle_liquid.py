@@ -7,8 +7,8 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from bot.jekyll import find_posts, load_config, read_site_post, render_liquid
-from tests.jekyll.oracle import build_site
+from bot.posts.jekyll import find_posts, load_config, read_site_post, render_liquid
+from tests.posts.jekyll.oracle import build_site
 
 LIQUID_POSTS = {
     "_posts/2020-01-01-top.md": "---\ntitle: Top\n---\nThe first post.\n",
