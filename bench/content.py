@@ -3,7 +3,7 @@
 Cold: `PostLibrary.scan()` of a fresh library over generated posts (front matter like the
 newsroom's, five paragraphs of Markdown), in a fresh interpreter, as the bot does at start. Its
 floor is the least work any reader of these files must do: `frontmatter.load` of each file.
-Measured twice: at a restart, when the posts cache (`bot/postcache.py`) holds what the last run
+Measured twice: at a restart, when the posts cache (`bot/posts/cache.py`) holds what the last run
 read, and at the first start ever, when it is empty and every file's Markdown is parsed.
 
 Rescan: the same library scanned again with nothing changed, which newsbot does every

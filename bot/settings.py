@@ -295,7 +295,7 @@ class Settings(BaseSettings):
 
     @property
     def post_cache(self) -> Path:
-        """The file of posts already read (`bot/postcache.py`), beside the database."""
+        """The file of posts already read (`bot/posts/cache.py`), beside the database."""
         return self.database.with_name(self.database.stem + ".posts-cache.sqlite3")
 
     @property
