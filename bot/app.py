@@ -31,6 +31,7 @@ from bot.fetch import Fetcher, public_or
 from bot.images import ImageCache
 from bot.logs import RedactSecrets
 from bot.metrics import Metrics, MetricsServer
+from bot.newsroom import BREAKING_FOLDER, RetractionLedger
 from bot.pace import FREE_RATE, Pace
 from bot.posts import PostCache, PostLibrary, ScanReport
 from bot.queue import QueueReport
@@ -67,7 +68,13 @@ class Newsbot:
         self._redact = RedactSecrets(self._token, *settings.secrets).redact
         self._pace = pace
         self._post_cache = PostCache(settings.post_cache)
-        self.library = PostLibrary(settings.content_dir, cache=self._post_cache)
+        newsroom = settings.newsroom_dir
+        self.library = PostLibrary(
+            settings.content_dir,
+            cache=self._post_cache,
+            also=(newsroom / BREAKING_FOLDER,) if newsroom else (),
+            amendments=RetractionLedger(newsroom) if newsroom else None,
+        )
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._store: Store | None = None

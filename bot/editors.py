@@ -126,17 +126,20 @@ class EditorDesk:
         store: Store,
         library: PostLibrary,
         *,
-        content_dir: Path,
+        editors_dir: Path,
+        newsroom: Path | None,
         publishing: asyncio.Lock,
         refresh: Refresh,
         wake: Callable[[], None],
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`publishing` is held while the folder is scanned and queued; `wake` tells the sender
-        that deliveries were queued."""
+        that deliveries were queued. Breaking items are written under `editors_dir`;
+        retractions are recorded in `newsroom` when there is one, else in the post's file."""
         self._store = store
         self._library = library
-        self._content_dir = content_dir
+        self._editors_dir = editors_dir
+        self._newsroom = newsroom
         self._publishing = publishing
         self._refresh = refresh
         self._wake = wake
@@ -153,7 +156,7 @@ class EditorDesk:
         now = datetime.fromtimestamp(self._clock(), UTC)
         try:
             draft = draft_breaking(html, categories=categories, photo_id=photo_id)
-            path, text = breaking_post(draft, self._content_dir, now)
+            path, text = breaking_post(draft, self._editors_dir, now)
             post = preview_post(path, text)
         except EditorError as exc:
             return Proposal(texts("admin.breaking_usage", problem=str(exc)))
@@ -227,7 +230,7 @@ class EditorDesk:
             case Kind.RETRACT:
                 current = self._library.get(post.id) or post
                 try:
-                    await asyncio.to_thread(mark_retracted, current)
+                    await asyncio.to_thread(mark_retracted, current, newsroom=self._newsroom)
                 except EditorError as exc:
                     return texts("admin.retract_failed", post=post.id, problem=str(exc))
                 await self._refresh()

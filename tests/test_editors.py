@@ -48,7 +48,8 @@ class Newsroom:
         self.desk = EditorDesk(
             store,
             self.library,
-            content_dir=content,
+            editors_dir=content,
+            newsroom=None,
             publishing=asyncio.Lock(),
             refresh=self.refresh,
             wake=self.wake,

@@ -58,7 +58,8 @@ class EditorCommands:
         self.desk = EditorDesk(
             deps.store,
             deps.library,
-            content_dir=deps.settings.content_dir,
+            editors_dir=deps.settings.editors_dir,
+            newsroom=deps.settings.newsroom_dir,
             publishing=deps.publishing,
             refresh=deps.refresh,
             wake=deps.sender.wake,

@@ -12,10 +12,15 @@ the posts found in it before stay loaded. Only a content folder that cannot be l
 fails the scan (`OSError`), and then the index of the last scan is kept as it was.
 
 A scan re-reads only files whose size or modification time changed.
+
+Besides the content folder, the library reads the folders it is given `also` (the editors'
+breaking items in the newsroom folder), which may not exist yet, and passes every post through
+its `Amendments` (the retractions editors recorded outside the post files) at every scan.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import os
@@ -23,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from bot.errors import PostError
 from bot.posts.cache import PostCache
@@ -136,6 +142,18 @@ class ScanReport:
         return bool(self.added or self.changed or self.removed)
 
 
+class Amendments(Protocol):
+    """Changes to posts recorded outside their files, applied to every post the library loads."""
+
+    def reload(self) -> bool:
+        """Read the record again; True when what it changes differs from before."""
+        ...
+
+    def apply(self, post: Post) -> Post:
+        """The post as readers must see it."""
+        ...
+
+
 @dataclass(slots=True)
 class _CachedFile:
     signature: tuple[int, int] | None
@@ -151,8 +169,17 @@ class PostLibrary:
     the first scan after a start parses only the files that changed since the last run.
     """
 
-    def __init__(self, root: Path, *, cache: PostCache | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        cache: PostCache | None = None,
+        also: tuple[Path, ...] = (),
+        amendments: Amendments | None = None,
+    ) -> None:
         self.root = root
+        self._also = also
+        self._amendments = amendments
         self._cache = cache
         self._files: dict[str, _CachedFile] = {}
         self._posts: list[Post] = []
@@ -169,7 +196,12 @@ class PostLibrary:
         Raises `OSError` when the content folder cannot be listed, changing nothing.
         """
         unreadable: list[tuple[str, OSError]] = []
-        seen = set(post_files(self.root, unreadable))
+        roots = {path: os.path.realpath(self.root) for path in post_files(self.root, unreadable)}
+        for folder in self._also:
+            real = os.path.realpath(folder)
+            with contextlib.suppress(FileNotFoundError):  # nothing written there yet
+                roots.update(dict.fromkeys(post_files(folder, unreadable), real))
+        seen = set(roots)
         # What a folder that cannot be listed held at the last scan is kept as it was.
         kept = {
             known
@@ -187,8 +219,9 @@ class PostLibrary:
         first_scan = not self._files
         keys: list[str] = []
         dirty = folders != self._unreadable
+        if self._amendments is not None and self._amendments.reload():
+            dirty = True
         self._unreadable = folders
-        root = os.path.realpath(self.root)
         for gone in self._files.keys() - seen:
             del self._files[gone]
             dirty = True
@@ -208,7 +241,7 @@ class PostLibrary:
                 if cached and cached.result == result:
                     continue
             else:
-                result = self._read(Path(file_path), root, keys)
+                result = self._read(Path(file_path), roots[file_path], keys)
             self._files[file_path] = _CachedFile(signature, result)
             dirty = True
         if self._cache is not None:
@@ -240,10 +273,10 @@ class PostLibrary:
             return Rejection(self._relative(path), reason)
 
     def _relative(self, path: Path) -> Path:
-        try:
-            return path.relative_to(self.root)
-        except ValueError:
-            return path
+        for root in (self.root, *self._also):
+            if path.is_relative_to(root):
+                return path.relative_to(root)
+        return path
 
     def _rebuild(self) -> ScanReport:
         before = self._by_id
@@ -253,7 +286,10 @@ class PostLibrary:
             result = self._files[file_path].result
             if isinstance(result, Rejection):
                 rejected.append(result)
-            elif result.id in by_id:
+                continue
+            if self._amendments is not None:
+                result = self._amendments.apply(result)
+            if result.id in by_id:
                 first = self._relative(by_id[result.id].path)
                 reason = f"duplicate id {result.id!r} (already used by {first})"
                 rejected.append(Rejection(self._relative(result.path), reason))

@@ -160,3 +160,33 @@ async def test_stats_and_reload(
     assert "Chats (supergroup): 1 active, 0 inactive" in stats
     assert "Last 24 hours: 1 sent" in stats
     assert "Queue: 0 waiting" in stats
+
+
+async def test_with_a_newsroom_folder_the_content_folder_is_only_read(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost, tmp_path: Path
+) -> None:
+    newsroom = tmp_path / "newsroom"
+    bot = await editors_bot(start_bot, newsroom_dir=newsroom)
+    path = write_post("w.md", "Text.", title="Wrong story", code="W1", date=WHEN)
+    before = {p: p.read_bytes() for p in path.parent.rglob("*")}
+    await eventually(lambda: received(double, SUBSCRIBER, "Wrong story") == 1)
+
+    await ask(double, "/breaking world: Bridge reopens\nTraffic flows again.")
+    message_id, buttons = confirmation(double, EDITOR)
+    double.press_button(EDITOR, message_id, buttons["Send"], EDITOR)
+    await eventually(lambda: received(double, SUBSCRIBER, "Bridge reopens") == 1)
+    [written] = (newsroom / "breaking").glob("*.md")
+    assert "Bridge reopens" in written.read_text()
+
+    await ask(double, "/retract W1")
+    message_id, buttons = confirmation(double, EDITOR)
+    double.press_button(EDITOR, message_id, buttons["Retract"], EDITOR)
+    await eventually(lambda: received(double, SUBSCRIBER, "Wrong story") == 0)
+    assert "W1" in (newsroom / "retractions.json").read_text()
+    assert {p: p.read_bytes() for p in path.parent.rglob("*")} == before  # not one byte
+    await bot.refresh(queue=True)  # later scans keep both as they are
+    post = bot.library.get("W1")
+    assert post is not None and post.retracted
+    assert any(p.path.is_relative_to(newsroom) for p in bot.library.posts)
+    await settled(bot)
+    assert received(double, SUBSCRIBER, "Bridge reopens") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -250,3 +251,46 @@ def _remove_chain(top: Path) -> None:
         (top / "d").rmdir()
         if (top / "next").exists():
             (top / "next").rename(top / "d")
+
+
+# --- folders besides the content, and amendments -----------------------------------------------
+
+
+class RetractOnce:
+    """Amendments that retract the posts named in `ids`, reporting a change when they do."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self._applied: set[str] = set()
+
+    def reload(self) -> bool:
+        changed = self.ids != self._applied
+        self._applied = set(self.ids)
+        return changed
+
+    def apply(self, post: Post) -> Post:
+        if post.id not in self._applied:
+            return post
+        return dataclasses.replace(post, retracted=True, digest=post.digest + "!")
+
+
+def test_posts_of_another_folder_load_once_it_exists_and_amendments_apply(
+    tmp_path: Path, write_post: WritePost
+) -> None:
+    write_post("a.md", title="In the content", code="A1")
+    other = tmp_path / "newsroom" / "breaking"
+    amendments = RetractOnce()
+    library = PostLibrary(
+        write_post("b.md", code="B1").parent, also=(other,), amendments=amendments
+    )
+    assert {p.id for p in library.scan().added} == {"A1", "B1"}  # the other folder is missing
+    other.mkdir(parents=True)
+    (other / "x.md").write_text(
+        post_text(title="From the newsroom", code="X1", date="2026-11-20"), encoding="utf-8"
+    )
+    assert [p.id for p in library.scan().added] == ["X1"]
+    amendments.ids.add("A1")
+    report = library.scan()  # no file changed, but the amendments did
+    assert [p.id for p in report.changed] == ["A1"]
+    assert library.get("A1").retracted and not library.get("B1").retracted  # type: ignore[union-attr]
+    assert not library.scan().anything_changed
