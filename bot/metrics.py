@@ -17,7 +17,6 @@ and how to judge health.
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ from prometheus_client import (
     generate_latest,
 )
 from tornado.httpserver import HTTPServer
+
+from bot.listening import listen
 
 log = logging.getLogger(__name__)
 
@@ -171,15 +172,7 @@ class MetricsServer:
 
     def start(self, host: str, port: int) -> None:
         """Listen on `host:port`; a port already taken is an `OSError` that says which."""
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        try:
-            # Not tornado's bind_sockets: it leaves the socket open when the port is taken.
-            listener = socket.create_server((host, port), family=family, backlog=128)
-        except OSError as exc:
-            raise OSError(
-                exc.errno, f"cannot serve metrics on {host}:{port}: {exc.strerror}"
-            ) from None
-        listener.setblocking(False)
+        listener = listen(host, port, "metrics")
         self._server = HTTPServer(self._app)
         self._server.add_sockets([listener])
         self.port = int(listener.getsockname()[1])

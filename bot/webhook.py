@@ -21,7 +21,6 @@ import asyncio
 import hmac
 import json
 import logging
-import socket
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -29,6 +28,8 @@ import tornado.web
 from telegram import Bot, Update
 from telegram.ext import ExtBot
 from tornado.httpserver import HTTPServer
+
+from bot.listening import listen
 
 log = logging.getLogger(__name__)
 
@@ -149,14 +150,7 @@ class WebhookServer:
 
     def start(self, host: str, port: int) -> None:
         """Listen on `host:port`; a port already taken is an `OSError` that says which."""
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        try:
-            listener = socket.create_server((host, port), family=family, backlog=128)
-        except OSError as exc:
-            raise OSError(
-                exc.errno, f"cannot serve the webhook on {host}:{port}: {exc.strerror}"
-            ) from None
-        listener.setblocking(False)
+        listener = listen(host, port, "the webhook")
         self._server.add_sockets([listener])
         self.port = int(listener.getsockname()[1])
 
