@@ -103,3 +103,15 @@ def test_the_cores_hold_no_telegram_types(prefix: str) -> None:
                 else [a.name for a in node.names]  # type: ignore[union-attr]
             )
             assert not any(n.split(".")[0] == "telegram" for n in names), path.name
+
+
+def test_the_readme_names_every_module_and_package() -> None:
+    readme = (BOT.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| module | what it owns |") :]
+    table = table[: table.index("\n\n")]
+    for path in sorted(BOT.iterdir()):
+        if path.name.startswith("_") or path.name == "locales":
+            continue
+        named = f"`bot/{path.name}/`" if path.is_dir() else f"`bot/{path.name}`"
+        if path.is_dir() or path.suffix == ".py":
+            assert named in table, named
