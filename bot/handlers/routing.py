@@ -5,6 +5,8 @@
 - A command addressed to another bot (`/latest@OtherBot`) is not ours. A command nobody else
   takes is a category's own command (`/world`), or gets a short help; so do words in a private
   chat. In a group, an unknown command not addressed to us may be another bot's: no answer.
+- Edits are not commands: only new messages are read (`MESSAGES`), so a message or a photo's
+  caption edited to read `/breaking ...` or `/stop` does nothing.
 - A handler that fails is logged with the update, and a reader in a private chat hears that
   something went wrong rather than nothing at all.
 
@@ -223,7 +225,9 @@ def install(
         ("reload", editors.reload, True),
     ):
         add(CommandHandler(names, callback, filters=MESSAGES, block=block))
-    add(MessageHandler(filters.PHOTO & filters.CaptionRegex(BREAKING_CAPTION), editors.breaking))
+    # A photo captioned `/breaking ...`; a caption edited to read so is no command (MESSAGES).
+    breaking_photo = MESSAGES & filters.PHOTO & filters.CaptionRegex(BREAKING_CAPTION)
+    add(MessageHandler(breaking_photo, editors.breaking))
     add(CallbackQueryHandler(readers.button, pattern=f"^{re.escape(CATEGORY_BUTTONS)}"))
     add(CallbackQueryHandler(editors.button, pattern=f"^{re.escape(EDITOR_BUTTONS)}"))
     # Category commands, and a word for what nobody understood: after everything else.
