@@ -1,13 +1,14 @@
 """Incoming updates: what readers do, queued for the bot's long poll or webhook.
 
 Tests play the readers: `send_text`/`send_command` (a message, with a bot_command entity for a
-leading /command), `send_photo` (a photo with a caption), `edit_message` (a reader editing one of
-their own messages: text or caption, as an `edited_message` update), `press_button` (a callback query, only for a button that exists on a live
-message), `channel_post`, or any raw update with `add_update`. getUpdates answers like
-Telegram's long poll: it confirms by offset, waits (bounded) until something arrives, honours
-`allowed_updates`, and a second poller ends the first with 409 Conflict. Updates are handed out
-in `update_id` order and the bot handles them in turn, which is why a test can prove that an
-earlier update was handled (or ignored) by waiting for the reply to a later one.
+leading /command), `send_photo` (a photo with a caption), `edit_message` (a reader editing their
+message's text or caption: an `edited_message` update), `press_button` (a callback query, only
+for a button that exists on a live message), `channel_post`, or any raw update with
+`add_update`. getUpdates answers like Telegram's long poll: it confirms by offset, waits
+(bounded) until something arrives, honours `allowed_updates`, and a second poller ends the
+first with 409 Conflict. Updates are handed out in `update_id` order and the bot handles them
+in turn, which is why a test can prove that an earlier update was handled (or ignored) by
+waiting for the reply to a later one.
 """
 
 from __future__ import annotations
