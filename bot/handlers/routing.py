@@ -110,8 +110,11 @@ class Routing:
     async def throttle_gate(self, update: Update, context: Context) -> None:
         """Throttle each reader; stop the update here when they are over their limit."""
         verdict = self._verdict(update, context.bot.username)
-        if verdict is not None and update.message is not None and self._turn is not None:
-            await self._turn()  # the answer is a message: it counts against the bot's limit
+        answers = verdict is Verdict.ANSWER or verdict is Verdict.NOTICE
+        if answers and update.message is not None and self._turn is not None:
+            # The answer is a message: it counts against the bot's limit. A dropped update
+            # takes no turn, so a reader flooding the bot cannot slow the broadcast.
+            await self._turn()
         if verdict is None or verdict is Verdict.ANSWER:
             return
         if verdict is Verdict.NOTICE:
