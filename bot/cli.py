@@ -27,6 +27,7 @@ from bot.importer import ImportOptions, import_article
 from bot.posts import PostLibrary
 from bot.render import preview_record, render
 from bot.settings import Settings
+from bot.store import UnusableDatabase, set_aside
 
 EXIT_REJECTED = 1
 EXIT_FAILED = 1
@@ -63,10 +64,12 @@ def _library(path: Path | None, settings: Settings) -> PostLibrary:
     return library
 
 
-def _run(_: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     settings = _settings()
     token = settings.require_token()
     logs.configure(settings.log_level, token, fmt=settings.log_format, secrets=settings.secrets)
+    if args.new_database and (kept := set_aside(settings.database)) is not None:
+        log.warning("database unusable, set aside; starting a new one kept=%s", kept)
     # python-telegram-bot 22 reports `retry_after` as a timedelta only when asked to.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     from telegram.error import InvalidToken  # the Telegram stack is only loaded for the bot
@@ -75,6 +78,9 @@ def _run(_: argparse.Namespace) -> int:
 
     try:
         asyncio.run(serve(settings))
+    except UnusableDatabase as exc:  # empty or foreign: never taken for a first start
+        log.critical("newsbot cannot run error=%s", exc)
+        return EXIT_FAILED
     except InvalidToken:
         log.critical("newsbot cannot run error=Telegram refused TELEGRAM_BOT_TOKEN")
         return EXIT_FAILED
@@ -161,6 +167,11 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the bot (settings from the environment and .env)")
+    run.add_argument(
+        "--new-database",
+        action="store_true",
+        help="if the database file is empty or not newsbot's, set it aside and start a new one",
+    )
     run.set_defaults(handler=_run)
 
     for name, handler, text in (

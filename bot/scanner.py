@@ -58,6 +58,7 @@ class Scanner:
         self._rescan = asyncio.Event()
         self._reported: set[Rejection] = set()
         self._release: datetime | None = None
+        self._owed = False
         self.trouble: str | None = None
         """Why the last pass failed, while passes keep failing."""
         self.publishing = asyncio.Lock()
@@ -87,7 +88,10 @@ class Scanner:
             now = datetime.now(UTC)
             release_due = self._release is not None and self._release <= now
             report = None
-            if queue or scan.anything_changed or release_due:
+            if queue or self._owed or scan.anything_changed or release_due:
+                # Owed until queuing succeeds: the library has taken the change in already, so
+                # a pass after a failed one (a database locked, a disk full) would see nothing new.
+                self._owed = True
                 report = await queue_new_posts(
                     self._store,
                     self.library,
@@ -95,6 +99,7 @@ class Scanner:
                     max_age=timedelta(hours=self._settings.max_age_hours),
                     edit_window=timedelta(hours=self._settings.edit_window_hours),
                 )
+                self._owed = False
                 self._release = report.next_release
                 if report.deliveries or report.revisions:
                     self._queued()

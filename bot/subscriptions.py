@@ -39,6 +39,10 @@ MAX_CATEGORY_BUTTONS = 98
 BUTTONS_PER_ROW = 2
 #: Backlog candidates offered beyond the number wanted, for archived posts the store skips.
 BACKLOG_SPARE = 20
+#: The most words of a command the core reads; the rest are ignored. A message may carry 4,096
+#: characters, and a reader's command must cost every other reader nothing: with this cap and
+#: runs no longer than the longest category name, reading words takes time linear in their length.
+MOST_WORDS = 32
 
 
 # --- categories ----------------------------------------------------------------------------------
@@ -60,10 +64,12 @@ def choose_categories(words: Sequence[str], categories: Mapping[str, Category]) 
     """The categories a reader named, by key, name or hashtag, in any case.
 
     A name of several words ("Asia Pacific") may be typed as its words, so the longest run of
-    words that names a category wins before single words are tried.
+    words that names a category wins before single words are tried. Only the first
+    `MOST_WORDS` words are read, and no run is tried that is longer than the longest name.
     """
-    words = [w for w in words if w.strip(" ,")]
-    words = [w.strip(" ,") for w in words]
+    words = [w.strip(" ,") for w in words[:MOST_WORDS]]
+    words = [w for w in words if w]
+    longest = _longest_name(categories)
     keys: set[str] = set()
     unknown: list[str] = []
     index = 0
@@ -73,7 +79,7 @@ def choose_categories(words: Sequence[str], categories: Mapping[str, Category]) 
             keys.add(ALL)
             index += 1
             continue
-        for end in range(len(words), index, -1):
+        for end in range(min(len(words), index + longest), index, -1):
             key = _word_key(" ".join(words[index:end]))
             if key in categories:
                 keys.add(key)
@@ -85,9 +91,22 @@ def choose_categories(words: Sequence[str], categories: Mapping[str, Category]) 
     return Choice(frozenset(keys), tuple(unknown))
 
 
+def _longest_name(categories: Mapping[str, Category]) -> int:
+    """The most words a category's name or key can be typed as ("Asia Pacific": 2)."""
+    return max(
+        (
+            max(len(c.name.split()), len(re.findall(r"[^\W_]+", c.name)), len(key.split("_")))
+            for key, c in categories.items()
+        ),
+        default=1,
+    )
+
+
 def deep_link_categories(payload: Sequence[str], categories: Mapping[str, Category]) -> Choice:
     """The categories a `t.me/<bot>?start=world-business` link names (its payload's words)."""
-    words = [part for word in payload for part in word.split(DEEP_LINK_SEPARATOR) if part]
+    words = [
+        part for word in payload[:MOST_WORDS] for part in word.split(DEEP_LINK_SEPARATOR) if part
+    ]
     return choose_categories(words, categories)
 
 
@@ -224,7 +243,7 @@ def choose_languages(words: Sequence[str]) -> LanguageChoice:
     """The article languages a chat asked for: codes like "en th", or "all"."""
     codes: set[str] = set()
     invalid: list[str] = []
-    for word in (w.strip(" ,").lower() for w in words):
+    for word in (w.strip(" ,").lower() for w in words[:MOST_WORDS]):
         if not word:
             continue
         if word in ALL_WORDS:
@@ -278,7 +297,7 @@ def latest_request(
     """
     count = default
     names: list[str] = []
-    for word in words:
+    for word in words[:MOST_WORDS]:
         if re.fullmatch(r"[+-]?\d{1,6}", word):
             count = min(max(int(word), 1), most)
         else:

@@ -177,7 +177,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def launch(tmp_path: Path, api_url: str) -> tuple[asyncio.subprocess.Process, Path]:
+async def launch(
+    tmp_path: Path, api_url: str, *options: str
+) -> tuple[asyncio.subprocess.Process, Path]:
     """`python -m bot run` against `api_url`, its log lines going to a file the test reads."""
     (tmp_path / "content").mkdir(exist_ok=True)
     variables = {
@@ -192,7 +194,7 @@ async def launch(tmp_path: Path, api_url: str) -> tuple[asyncio.subprocess.Proce
     log_file = tmp_path / "bot.log"
     with log_file.open("ab") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=variables, stderr=log
+            sys.executable, "-m", "bot", "run", *options, cwd=tmp_path, env=variables, stderr=log
         )
     return process, log_file
 
@@ -283,3 +285,39 @@ async def test_a_refused_token_is_one_line_that_does_not_show_it(
     assert_clean(log)
     [line] = [line for line in log.splitlines() if "level=CRITICAL" in line]
     assert "Telegram refused TELEGRAM_BOT_TOKEN" in line
+
+
+# --- `newsbot run`: a database that is there but is not newsbot's -------------------------------
+
+
+@pytest.mark.parametrize(
+    "contents", [b"", b"name,email\nann,ann@example.org\n"], ids=["empty", "foreign"]
+)
+async def test_an_empty_or_foreign_database_is_refused_unless_a_new_one_is_asked_for(
+    tmp_path: Path, double: TelegramDouble, contents: bytes
+) -> None:
+    database = tmp_path / "data" / "newsbot.sqlite3"
+    database.parent.mkdir()
+    database.write_bytes(contents)  # a truncated database, or someone else's file
+    process, log_file = await launch(tmp_path, double.base_url)
+    assert await asyncio.wait_for(process.wait(), 30) == 1
+    log = log_file.read_text()
+    assert_clean(log)
+    [line] = [line for line in log.splitlines() if "level=CRITICAL" in line]
+    assert "newsbot cannot run" in line and "--new-database" in line
+    assert database.read_bytes() == contents  # nothing written to it
+    assert not double.calls("getMe")  # refused before anything else
+
+    process, log_file = await launch(tmp_path, double.base_url, "--new-database")
+    try:
+        await eventually(lambda: "newsbot started" in log_file.read_text(), timeout=20)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    [kept] = database.parent.glob("newsbot.sqlite3.unusable-*")
+    assert kept.read_bytes() == contents  # set aside, not destroyed
+    assert database.read_bytes().startswith(b"SQLite format 3")
+    assert_clean(log_file.read_text())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from bot.store import ALL
 from bot.subscriptions import (
     BUTTON_ALL,
     BUTTON_NONE,
+    MOST_WORDS,
     Choice,
     LanguageChoice,
     LatestRequest,
@@ -74,6 +77,49 @@ def test_categories_are_named_by_key_name_or_hashtag_in_any_case() -> None:
         frozenset({"world"}), ("sport", "x' OR 1=1")
     )
     assert choose_categories([], CATEGORIES) == Choice()
+
+
+#: A message's most: 4,096 characters, here 2,048 one-letter words.
+LONG_MESSAGE = ["x"] * 2048
+#: The budget for reading one message's words: "a few milliseconds", with room for a busy machine.
+READ_BUDGET = 0.02
+
+
+def fastest(read: Callable[[], object]) -> float:
+    """The best of a few timings of `read`, so one pause of the machine does not count."""
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        read()
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+def test_a_message_of_thousands_of_words_is_read_in_a_few_milliseconds() -> None:
+    # Trying every run of words took time cubic in their number: minutes for one message.
+    many = {f"c{n}": Category(f"C{n} desk", f"c{n}") for n in range(90)} | CATEGORIES
+    for read in (
+        lambda: choose_categories(LONG_MESSAGE, many),
+        lambda: latest_request(LONG_MESSAGE, many),
+        lambda: deep_link_categories(["-".join(LONG_MESSAGE)], many),
+        lambda: choose_languages(LONG_MESSAGE),
+    ):
+        assert fastest(read) < READ_BUDGET
+
+
+def test_only_the_first_words_of_a_command_are_read() -> None:
+    words = ["world", *["sport"] * (MOST_WORDS - 2), "business", "asia", "pacific"]
+    assert choose_categories(words, CATEGORIES) == Choice(
+        frozenset({"world", "business"}), ("sport",) * (MOST_WORDS - 2)
+    )
+    assert choose_languages(["en", *[","] * MOST_WORDS, "th"]).languages == {"en"}
+    assert latest_request(["x"] * MOST_WORDS + ["3"], CATEGORIES).count == 5
+
+
+def test_a_name_of_several_words_is_still_found_among_many_words() -> None:
+    words = ["nonsense"] * 10 + ["Asia", "Pacific"] + ["more"] * 10
+    assert choose_categories(words, CATEGORIES).keys == {"asia_pacific"}
+    assert choose_categories(["asia_pacific"], CATEGORIES).keys == {"asia_pacific"}
 
 
 def test_deep_links_join_several_categories_with_dashes() -> None:

@@ -120,6 +120,18 @@ class Sender:
         """
         return await self._cards.send(chat_id, post, bot=bot)
 
+    async def reply_turn(self) -> None:
+        """Wait for a turn of the overall pace before a reply's message (a card for `/latest`).
+
+        Telegram counts replies and broadcasts against one limit for the bot, so replies take
+        turns of the same pace; they are never paid broadcasts, so they also keep to the free
+        rate when broadcasts are paid for.
+        """
+        if not self._pace.turn_now():
+            await self._pace.turn()
+        if self._free_pace is not None and not self._free_pace.turn_now():
+            await self._free_pace.turn()
+
     # --- lifecycle ----------------------------------------------------------------------------
 
     def wake(self) -> None:

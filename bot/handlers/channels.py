@@ -31,7 +31,7 @@ class NamesAChannel(filters.MessageFilter):
 
     def filter(self, message: Message) -> bool:
         """Whether the word after the command is `@channel` or a channel's id."""
-        words = (message.text or "").split()[1:2]
+        words = (message.text or "").split(maxsplit=2)[1:2]
         return bool(words) and channel_reference(words[0]) is not None
 
 

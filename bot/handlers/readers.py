@@ -6,6 +6,9 @@ receives, lets `bot.readers.ReaderDesk` decide, and answers in the reader's lang
 
 - Replies use the application's own connection pool, so a broadcast in progress never delays
   them; cards for `/latest` are sent by `Sender.send_post`, the same card the broadcast sends.
+- Each card of a reply takes a turn of the bot's overall pace (`Sender.reply_turn`), shared with
+  the broadcast: a crowd of readers asking for the latest posts at once is answered at
+  Telegram's rate, not in a burst Telegram refuses. A lone reader's cards go at once.
 - The few posts a new subscriber gets first are queued after the answer (`ReaderDesk.welcome`),
   so the reader reads the answer before them.
 """
@@ -195,6 +198,7 @@ class ReaderCommands:
         """None once sent. A short flood pause is waited out once: the reader is waiting."""
 
         async def attempt() -> Classification | None:
+            await self._sender.reply_turn()
             try:
                 await self._sender.send_post(chat_id, post, bot=bot)
             except TelegramError as exc:

@@ -1,10 +1,14 @@
 """Which handler takes an update: the throttle gate, the commands, the fallback, the error handler.
 
 - Every update first passes the gate: each reader may be answered a few times in a few seconds
-  (`bot.throttle`); past that, one polite notice, then silence until there is room again.
+  (`bot.throttle`); past that, one polite notice, then silence until there is room again. A
+  message the bot will answer waits for a turn of the bot's overall pace first, the one the
+  broadcast keeps to: however many readers write at once, answers stay inside Telegram's limit.
 - A command addressed to another bot (`/latest@OtherBot`) is not ours. A command nobody else
   takes is a category's own command (`/world`), or gets a short help; so do words in a private
   chat. In a group, an unknown command not addressed to us may be another bot's: no answer.
+- Edits are not commands: only new messages are read (`MESSAGES`), so a message or a photo's
+  caption edited to read `/breaking ...` or `/stop` does nothing.
 - A handler that fails is logged with the update, and a reader in a private chat hears that
   something went wrong rather than nothing at all.
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Message, Update
@@ -90,10 +95,13 @@ class Routing:
         self,
         readers: ReaderCommands,
         *,
+        turn: Callable[[], Awaitable[None]] | None = None,
         throttle: ReaderThrottle | None = None,
         button_throttle: ReaderThrottle | None = None,
     ) -> None:
+        """`turn` waits for a turn of the bot's overall pace (`Sender.reply_turn`)."""
         self._readers = readers
+        self._turn = turn
         # Eight answers in ten seconds is more than anyone types; a flood is far beyond it.
         self._throttle = throttle or ReaderThrottle(limit=8, window=10.0)
         # Tapping through the category toggles is quicker than typing commands.
@@ -102,6 +110,11 @@ class Routing:
     async def throttle_gate(self, update: Update, context: Context) -> None:
         """Throttle each reader; stop the update here when they are over their limit."""
         verdict = self._verdict(update, context.bot.username)
+        answers = verdict is Verdict.ANSWER or verdict is Verdict.NOTICE
+        if answers and update.message is not None and self._turn is not None:
+            # The answer is a message: it counts against the bot's limit. A dropped update
+            # takes no turn, so a reader flooding the bot cannot slow the broadcast.
+            await self._turn()
         if verdict is None or verdict is Verdict.ANSWER:
             return
         if verdict is Verdict.NOTICE:
@@ -198,7 +211,7 @@ def install(
     readers = ReaderCommands(deps, access, menu)
     channels = ChannelCommands(deps, access)
     editors = EditorCommands(deps, access)
-    routing = Routing(readers, **options)
+    routing = Routing(readers, turn=deps.sender.reply_turn, **options)
     add = application.add_handler
 
     add(TypeHandler(Update, routing.throttle_gate), group=-1)
@@ -223,7 +236,9 @@ def install(
         ("reload", editors.reload, True),
     ):
         add(CommandHandler(names, callback, filters=MESSAGES, block=block))
-    add(MessageHandler(filters.PHOTO & filters.CaptionRegex(BREAKING_CAPTION), editors.breaking))
+    # A photo captioned `/breaking ...`; a caption edited to read so is no command (MESSAGES).
+    breaking_photo = MESSAGES & filters.PHOTO & filters.CaptionRegex(BREAKING_CAPTION)
+    add(MessageHandler(breaking_photo, editors.breaking))
     add(CallbackQueryHandler(readers.button, pattern=f"^{re.escape(CATEGORY_BUTTONS)}"))
     add(CallbackQueryHandler(editors.button, pattern=f"^{re.escape(EDITOR_BUTTONS)}"))
     # Category commands, and a word for what nobody understood: after everything else.

@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes, filters
 
 from bot.i18n import Texts, texts_for
 from bot.readers import ChatRef
+from bot.subscriptions import MOST_WORDS
 
 Context = ContextTypes.DEFAULT_TYPE
 #: New messages only: no edits, no channel posts (commands posted in a channel are not ours).
@@ -57,4 +58,6 @@ def addressed_command(message: Message, bot_username: str) -> Command | None:
     name, _, target = text[1 : entities[0].length].partition("@")
     if target and target.lower() != bot_username.lower():
         return None
-    return Command(name.lower(), text.split()[1:], addressed=bool(target))
+    # Split no further than the core reads: the rest of a long message is never looked at.
+    words = text.split(maxsplit=MOST_WORDS + 1)[1 : MOST_WORDS + 1]
+    return Command(name.lower(), words, addressed=bool(target))

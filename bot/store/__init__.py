@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bot.store import schema
 from bot.store.chats import ChatQueries
-from bot.store.db import Database
+from bot.store.db import Database, UnusableDatabase, set_aside, unusable
 from bot.store.deliveries import DeliveryQueries
 from bot.store.images import ImageQueries
 from bot.store.model import (
@@ -60,6 +60,9 @@ __all__ = [
     "Stats",
     "Status",
     "Store",
+    "UnusableDatabase",
+    "set_aside",
+    "unusable",
 ]
 
 
@@ -79,7 +82,10 @@ class Store(
 
     @classmethod
     async def open(cls, path: Path) -> Store:
-        """Open (creating folder and file) and migrate the database at `path`."""
+        """Open (creating folder and file) and migrate the database at `path`.
+
+        An existing file that is not newsbot's database raises `UnusableDatabase`.
+        """
         database = await Database.open(path)
         try:
             await schema.migrate(database)

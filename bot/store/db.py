@@ -3,6 +3,12 @@
 This is the one module that speaks to the database driver; the query areas hand it SQL and
 parameters and get rows back, so a second engine needs a second module of this shape.
 
+A file that is there but is not newsbot's database (empty, another program's, not SQLite at
+all) is refused with `UnusableDatabase`: opened as usual it would look like a first start, and
+every subscription would be silently lost. Only a missing file is a first start. An operator who
+really wants a new database says so (`newsbot run --new-database`): `set_aside` then moves the
+unusable file out of the way, keeping it, and the bot starts afresh.
+
 Every write runs inside `Database.transaction()`: one at a time (an asyncio lock), `BEGIN
 IMMEDIATE` so it never has to upgrade its lock half-way, and either committed whole or rolled
 back whole, including when the `COMMIT` itself fails. Code that keeps anything in memory about a
@@ -12,15 +18,76 @@ write changes it after the `async with` block has ended, that is only once the c
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from bot.errors import Unavailable
+
+#: The first bytes of every SQLite 3 database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: The table every newsbot database has from its first start on.
+OURS = "schema_migrations"
+
 Row = Sequence[Any]
 """One result row, its columns in the order the query named them."""
+
+
+class UnusableDatabase(Unavailable):
+    """The database file exists but is not newsbot's: empty, foreign, or not a database."""
+
+
+def unusable(path: Path) -> str | None:
+    """Why the file at `path` must not be used as newsbot's database; None when it may.
+
+    A missing file may (a first start), and so may an SQLite file with no tables at all (a
+    first start stopped before its first migration).
+    """
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    if not header:
+        return f"{path} is empty (0 bytes), not newsbot's database"
+    if header != SQLITE_HEADER:
+        return f"{path} is not an SQLite database"
+    try:
+        # Read-only and without creating anything: this file is not known to be ours yet.
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            tables = {
+                row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+    except sqlite3.Error as exc:
+        return f"{path} cannot be read as a database: {exc}"
+    if tables and OURS not in tables:
+        return f"{path} is another program's SQLite database (it has no {OURS} table)"
+    return None
+
+
+def set_aside(path: Path) -> Path | None:
+    """Move an unusable database file (and its journal files) aside, so a new one is created.
+
+    Returns where it went; None when the file is missing or usable, which is left as it is: a
+    good database is never replaced.
+    """
+    if unusable(path) is None or not path.exists():
+        return None
+    kept = path.with_name(f"{path.name}.unusable-{time.strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.rename(kept.with_name(kept.name + suffix))
+    return kept
 
 
 class Transaction:
@@ -53,7 +120,15 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        """Connect to the file at `path` (creating folder and file) and set its pragmas."""
+        """Connect to the file at `path` (creating folder and file) and set its pragmas.
+
+        Raises `UnusableDatabase` for a file that is there but is not newsbot's database.
+        """
+        if (reason := await asyncio.to_thread(unusable, path)) is not None:
+            raise UnusableDatabase(
+                f"{reason}; restore it from a backup, or run with --new-database to set it "
+                "aside and start a new one"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(path, isolation_level=None)
         database = cls(connection)
@@ -74,7 +149,7 @@ class Database:
         async with self._write:
             await self._connection.close()
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One write transaction: committed if the block completes, else rolled back."""
         async with self._write:

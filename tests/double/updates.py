@@ -1,12 +1,14 @@
 """Incoming updates: what readers do, queued for the bot's long poll or webhook.
 
 Tests play the readers: `send_text`/`send_command` (a message, with a bot_command entity for a
-leading /command), `press_button` (a callback query, only for a button that exists on a live
-message), `channel_post`, or any raw update with `add_update`. getUpdates answers like
-Telegram's long poll: it confirms by offset, waits (bounded) until something arrives, honours
-`allowed_updates`, and a second poller ends the first with 409 Conflict. Updates are handed out
-in `update_id` order and the bot handles them in turn, which is why a test can prove that an
-earlier update was handled (or ignored) by waiting for the reply to a later one.
+leading /command), `send_photo` (a photo with a caption), `edit_message` (a reader editing their
+message's text or caption: an `edited_message` update), `press_button` (a callback query, only
+for a button that exists on a live message), `channel_post`, or any raw update with
+`add_update`. getUpdates answers like Telegram's long poll: it confirms by offset, waits
+(bounded) until something arrives, honours `allowed_updates`, and a second poller ends the
+first with 409 Conflict. Updates are handed out in `update_id` order and the bot handles them
+in turn, which is why a test can prove that an earlier update was handled (or ignored) by
+waiting for the reply to a later one.
 """
 
 from __future__ import annotations
@@ -122,6 +124,46 @@ class UpdatesMixin(MessagesMixin):
             first_name=first_name,
             last_name=last_name,
         )
+
+    def send_photo(
+        self,
+        chat_id: int,
+        caption: str,
+        *,
+        file_id: str = "AgACUSERPHOTO",
+        user_id: int | None = None,
+        language_code: str | None = "en",
+    ) -> JSONDict:
+        """Queues a user's photo with a caption; a leading ``/cmd`` gets a caption entity."""
+        update = self.send_text(chat_id, "", user_id=user_id, language_code=language_code)
+        message = self._live[(chat_id, update["message"]["message_id"])]
+        del message["text"]
+        message["photo"] = [
+            {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800, "height": 600}
+        ]
+        message.update(_caption(caption))
+        update["message"] = copy.deepcopy(message)
+        return update
+
+    def edit_message(self, chat_id: int, message_id: int, new: str) -> JSONDict:
+        """Queues an ``edited_message``: a user's live message with new text (or new caption,
+        for a photo), its command entities read anew, as Telegram sends an edit."""
+        message = self._live.get((chat_id, message_id))
+        if message is None:
+            raise ValueError(f"no live message {message_id} in chat {chat_id}")
+        for key in ("entities", "caption_entities"):
+            message.pop(key, None)
+        if "photo" in message:
+            message.update(_caption(new))
+        else:
+            message["text"] = new
+            command = _BOT_COMMAND.match(new)
+            if command:
+                message["entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}
+                ]
+        message["edit_date"] = int(time.time())
+        return self.add_update({"edited_message": copy.deepcopy(message)})
 
     def press_button(
         self,
@@ -290,3 +332,14 @@ class UpdatesMixin(MessagesMixin):
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
+
+
+def _caption(caption: str) -> JSONDict:
+    """A caption and, for a leading ``/cmd``, its bot_command entity."""
+    fields: JSONDict = {"caption": caption}
+    command = _BOT_COMMAND.match(caption)
+    if command:
+        fields["caption_entities"] = [
+            {"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}
+        ]
+    return fields

@@ -16,6 +16,7 @@ from tests.handlers.chat import (
     ask,
     confirmation,
     editors_bot,
+    handled,
     received,
     settled,
 )
@@ -95,6 +96,23 @@ async def test_breaking_news_as_a_photo_or_a_reply(
     # The editor's photo goes out by its file_id (this double never saw that photo, so the
     # readers get the text card instead, as they would from Telegram).
     assert any(c.params.get("photo") == "AgACPHOTO1" for c in double.calls("sendPhoto"))
+
+
+async def test_edits_are_not_commands(double: TelegramDouble, start_bot: StartBot) -> None:
+    bot = await editors_bot(start_bot)
+    photo = double.send_photo(EDITOR, "The bridge this morning", user_id=EDITOR)
+    text = double.send_text(EDITOR, "Storm warning", user_id=EDITOR)
+    words = double.send_text(SUBSCRIBER, "hello")
+    double.edit_message(EDITOR, photo["message"]["message_id"], "/breaking Bridge closed")
+    double.edit_message(EDITOR, text["message"]["message_id"], "/breaking Storm warning")
+    double.edit_message(SUBSCRIBER, words["message"]["message_id"], "/stop")
+    # Updates are handled in order: once these are answered, the edits have been handled.
+    await handled(double, EDITOR)
+    await handled(double, SUBSCRIBER)
+    assert not any("adm:" in str(m) for m in double.messages_to(EDITOR))  # no draft begun
+    assert not any("Bridge closed" in t or "Storm" in t for t in double.texts_to(EDITOR))
+    chat = await bot.store.chat(SUBSCRIBER)
+    assert chat is not None and chat.active  # the edited "/stop" did not unsubscribe
 
 
 async def test_push_reaches_only_chats_that_had_not_had_the_post(

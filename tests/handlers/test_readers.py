@@ -21,6 +21,7 @@ from tests.handlers.chat import (
     keyboard,
     newsroom,
     publish,
+    replies,
     reply,
     settled,
     ticked,
@@ -127,6 +128,29 @@ async def test_replies_overtake_a_broadcast_in_progress(
     assert sum(cards(double, c) == ["Story 1"] for c in chats) < len(chats)  # still going
     # The new subscriber's first post is queued ahead of the rest of the broadcast.
     await eventually(lambda: cards(double, 42) == ["Story 1"], timeout=8)
+
+
+async def test_a_crowd_asking_for_the_latest_is_answered_at_telegrams_pace(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await newsroom(start_bot, write_post, rate=30)
+    # Telegram's overall limit is strict; one chat may take a short burst (a /latest's cards).
+    double.enforce_flood_limits(global_per_second=30, private_per_second=10)
+    crowd = range(5000, 5060)  # 180 messages: six seconds' worth at 30 a second
+    for chat in crowd:
+        double.send_command(chat, "/latest 2")
+        double.send_command(chat, "/help")  # answers in text keep to the same pace
+    await eventually(
+        lambda: all(cards(double, c) == ["World three", "Business two"] for c in crowd),
+        timeout=20,
+        description="every reader's two cards",
+    )
+    await eventually(lambda: all(len(replies(double, c)) == 1 for c in crowd), timeout=10)
+    assert double.flood_errors == 0  # not one send refused for going too fast
+    double.send_command(6000, "/latest 5")  # a lone reader's cards go at once
+    await eventually(lambda: len(cards(double, 6000)) == 5, timeout=2)
+    await finish(bot, double)
+    assert double.flood_errors == 0
 
 
 async def test_an_empty_newsroom_says_so(double: TelegramDouble, start_bot: StartBot) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from bot.store.db import Database
+from bot.store import Store
+from bot.store.db import Database, UnusableDatabase, set_aside, unusable
 
 
 @pytest.fixture
@@ -55,3 +57,56 @@ async def test_a_failed_commit_is_rolled_back_and_the_next_write_goes_through(
         await tx.execute("INSERT INTO parent VALUES (1)")
     assert await database.rows("SELECT parent_id FROM child") == []
     assert await database.rows("SELECT id FROM parent") == [(1,)]
+
+
+# --- a file that is there but is not newsbot's ---------------------------------------------------
+
+
+def foreign_sqlite(path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        other.execute("CREATE TABLE contacts (name TEXT)")
+        other.commit()
+
+
+@pytest.mark.parametrize(
+    ("write", "reason"),
+    [
+        (lambda p: p.write_bytes(b""), r"is empty \(0 bytes\)"),
+        (lambda p: p.write_text("just some text, not a database"), "is not an SQLite database"),
+        (foreign_sqlite, "another program's SQLite database"),
+        (lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200), "cannot be read"),
+    ],
+    ids=["empty", "text", "foreign-sqlite", "damaged"],
+)
+async def test_a_file_that_is_not_newsbots_database_is_refused_and_left_alone(
+    tmp_path: Path, write: Callable[[Path], object], reason: str
+) -> None:
+    path = tmp_path / "newsbot.sqlite3"
+    write(path)
+    before = path.read_bytes()
+    with pytest.raises(UnusableDatabase, match=reason) as refused:
+        await Store.open(path)
+    assert "--new-database" in str(refused.value) and "\n" not in str(refused.value)
+    assert path.read_bytes() == before
+
+    kept = set_aside(path)
+    assert kept is not None and kept.read_bytes() == before and not path.exists()
+    store = await Store.open(path)  # now a first start
+    await store.close()
+    assert unusable(path) is None
+
+
+async def test_a_missing_file_or_a_database_of_ours_is_opened_and_never_set_aside(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "data" / "newsbot.sqlite3"
+    assert unusable(path) is None and set_aside(path) is None
+    store = await Store.open(path)
+    await store.subscribe(1, "private", None)
+    await store.close()
+    assert set_aside(path) is None  # a good database is never replaced
+    store = await Store.open(path)
+    try:
+        assert await store.active_chats() == 1
+    finally:
+        await store.close()
