@@ -23,10 +23,12 @@ Nothing here knows Telegram or the database. Other modules import the names belo
 """
 
 from bot.posts.cache import PostCache
-from bot.posts.library import POST_SUFFIXES, PostLibrary, ScanReport, post_files, read_post
+from bot.posts.folder import POST_SUFFIXES, post_files
+from bot.posts.library import PostLibrary, ScanReport, read_post
 from bot.posts.model import (
     LANGUAGE_CODE,
     Category,
+    Notice,
     Post,
     Rejection,
     Run,
@@ -42,6 +44,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "POST_SUFFIXES",
     "Category",
+    "Notice",
     "Post",
     "PostCache",
     "PostLibrary",

@@ -166,6 +166,8 @@ def test_the_key_follows_the_reading_rules_and_not_the_library() -> None:
         POSTS_PACKAGE / "model.py",
         POSTS_PACKAGE / "limits.py",
         POSTS_PACKAGE / "tidy.py",
+        POSTS_PACKAGE / "site.py",
+        *(POSTS_PACKAGE / "jekyll").glob("*.py"),
     }
 
     assert cache_key(SEED, raw, reading_rules(edited("library.py", []))) == as_installed
@@ -174,6 +176,8 @@ def test_the_key_follows_the_reading_rules_and_not_the_library() -> None:
     assert cache_key(SEED, raw, reading_rules(edited("model.py", []))) != as_installed
     assert cache_key(SEED, raw, reading_rules(edited("limits.py", []))) != as_installed
     assert cache_key(SEED, raw, reading_rules(edited("tidy.py", []))) != as_installed
+    assert cache_key(SEED, raw, reading_rules(edited("site.py", []))) != as_installed
+    assert cache_key(SEED, raw, reading_rules(edited("permalinks.py", []))) != as_installed
 
 
 def test_the_key_follows_the_file_path_and_bytes() -> None:
@@ -196,6 +200,7 @@ def test_an_entry_read_under_other_rules_is_never_recalled(
 
     new_rules = reading_rules(edited("parse.py", []))
     monkeypatch.setattr(
-        "bot.posts.cache.cache_key", lambda path, raw: cache_key(path, raw, new_rules)
+        "bot.posts.cache.cache_key",
+        lambda path, raw, site=b"": cache_key(path, raw, new_rules, site),
     )
     assert PostCache(cache_file).recall(path, path.read_bytes())[1] is None
