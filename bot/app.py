@@ -74,6 +74,7 @@ class Newsbot:
             cache=self._post_cache,
             also=(newsroom / BREAKING_FOLDER,) if newsroom else (),
             amendments=RetractionLedger(newsroom) if newsroom else None,
+            site_url=settings.site_url,
         )
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []

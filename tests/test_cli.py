@@ -95,7 +95,7 @@ def test_preview_filters_hide_unpublished_and_future_posts(
     [
         (["preview", "/no/such/folder"], "does not exist"),
         (["preview", "--category", "nope"], "unknown category"),
-        (["preview", "--limit", "0"], "--limit must be at least 1"),
+        (["preview", "--limit", "-1"], "--limit must be 0 (every post) or more"),
         (["import", "/no/such/page.html"], "cannot read"),
     ],
 )

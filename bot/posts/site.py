@@ -217,12 +217,14 @@ def _summary(
         return ()
     lead, runs = found[0], list(found[0].runs)
     if _text(lead).endswith(":"):
-        # A lead-in ("Here is what changed:") is read with what it leads in to.
-        following = blocks[blocks.index(lead) + 1 :]
-        for block in following:
+        # A lead-in ("Here is what changed:") is read with what it leads in to: the list (or
+        # quote) after it, else the next paragraph.
+        for block in blocks[blocks.index(lead) + 1 :]:
+            if block.level == 0 and len(runs) > len(lead.runs):
+                break
             if block.text:
-                runs = [*runs, Run(" "), *block.runs]
-                if not block.text.endswith(":"):
+                runs = [*runs, Run(" "), *strip_runs(block.runs)]
+                if block.level == 0:
                     break
     return strip_runs(runs)
 
