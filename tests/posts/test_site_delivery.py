@@ -34,7 +34,7 @@ async def test_cards_of_a_jekyll_site_link_to_the_permalink_with_the_resolved_im
         "image: /assets/2026/ferry.jpg\n"
         "---\n"
         "{% assign who = 'Andaman Lines' %}\n\n"
-        "{{ who }} runs [two crossings]({{ site.baseurl }}/timetable/){:target=\"_blank\"} "
+        '{{ who }} runs [two crossings]({{ site.baseurl }}/timetable/){:target="_blank"} '
         "a day again.\n\n"
         "![Another picture](/assets/2026/other.jpg)\n"
     )
