@@ -40,7 +40,7 @@ FILES = {
         "---\ntitle: Separator\nexcerpt_separator: <!--more-->\n---\n"
         "One line\nand another.\n<!--more-->\nThe rest.\n"
     ),
-    "_posts/2020-06-01-html.html": "---\ntitle: An HTML post\n---\n<p>Written in <em>HTML</em>.</p>\n",
+    "_posts/2020-06-01-html.html": "---\ntitle: HTML\n---\n<p>Written in <em>HTML</em>.</p>\n",
     "_posts/2020-07-01-unpublished.md": "---\ntitle: Hidden\npublished: false\n---\nNo.\n",
     "_drafts/2020-08-01-draft.md": "---\ntitle: Draft\n---\nNo.\n",
     "archive/_posts/2020-09-01-excluded.md": "---\ntitle: Excluded\n---\nNo.\n",
