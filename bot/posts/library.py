@@ -114,6 +114,7 @@ class PostLibrary:
         self.root = root
         self._site_url = site_url
         self._site_notices: tuple[Notice, ...] = ()
+        self._sites: dict[str, Site] = {}
         self._post_notices: tuple[Notice, ...] = ()
         self._also = also
         self._amendments = amendments
@@ -206,12 +207,15 @@ class PostLibrary:
         found: dict[str, tuple[Site, PostFile]] = {}
         broken: list[Rejection] = []
         notices: list[Notice] = []
+        sites: dict[str, Site] = {}
         for folder in folders:
             root = Path(folder)
             relative = os.path.relpath(os.path.realpath(folder), real_root)
             prefix = "" if relative == os.curdir else relative.replace(os.sep, "/") + "/"
             try:
-                site = open_site(root, prefix=prefix, site_url=self._site_url)
+                site = open_site(
+                    root, prefix=prefix, site_url=self._site_url, before=self._sites.get(folder)
+                )
             except PostError as exc:
                 config = find_config_file(root) or root / CONFIG_FILES[0]
                 broken.append(Rejection(config, one_line(str(exc))))
@@ -219,11 +223,13 @@ class PostLibrary:
             except OSError as exc:
                 broken.append(Rejection(root / CONFIG_FILES[0], one_line(why(exc))))
                 continue
+            sites[folder] = site
             for file in site.files:
                 found[str(file.path)] = (site, file)
             if site.files and not site.has_links:
                 config = find_config_file(root) or root / CONFIG_FILES[0]
                 notices.append(Notice(self._relative(config), NO_LINK))
+        self._sites = sites
         return found, broken, tuple(notices)
 
     def _read(

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from bot.posts.jekyll import (
     site_post,
     split_front_matter,
 )
+from bot.posts.jekyll.files import PostsMemo
 from bot.posts.limits import HTML_HEAD, BudgetedYAML, body_head, check_date
 from bot.posts.model import Post, Run, safe_url
 from bot.posts.parse import (
@@ -88,6 +89,8 @@ class Site:
     rules: bytes
     """A digest of the configuration, the language folders and the prefix: part of every post's
     cache key, so that changing any of them reads every post again."""
+    memo: PostsMemo = field(default_factory=dict, compare=False, repr=False)
+    """What the last walk of the site found in each `_posts` folder, for the next walk."""
 
     @property
     def has_links(self) -> bool:
@@ -95,13 +98,20 @@ class Site:
         return bool(self.config.url)
 
 
-def open_site(root: Path, *, prefix: str = "", site_url: str | None = None) -> Site:
-    """The site at `root`: its configuration and post files. `PostError` for a broken config."""
+def open_site(
+    root: Path, *, prefix: str = "", site_url: str | None = None, before: Site | None = None
+) -> Site:
+    """The site at `root`: its configuration and post files. `PostError` for a broken config.
+
+    With the same site as read `before` (at the last scan), the `_posts` folders that did not
+    change are not listed again, as long as the configuration is the same.
+    """
     config = load_config(root, site_url=site_url)
-    files = tuple(find_posts(root, config))
+    memo = before.memo if before is not None and before.config == config else {}
+    files = tuple(find_posts(root, config, memo))
     languages = language_folders(files, config)
     shape = repr((config, sorted(languages), prefix)).encode("utf-8", "surrogateescape")
-    return Site(root, prefix, config, languages, files, hashlib.sha256(shape).digest())
+    return Site(root, prefix, config, languages, files, hashlib.sha256(shape).digest(), memo)
 
 
 def read_site_file(site: Site, file: PostFile, raw: bytes) -> Post:

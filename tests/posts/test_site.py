@@ -3,6 +3,8 @@ dates as a reader's card shows them, and the posts cache following `_config.yml`
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -350,3 +352,36 @@ def test_editing_the_config_while_running_reads_the_sites_posts_again(tmp_path: 
     (root / "_config.yml").write_text("url: https://moved.example.org\npermalink: pretty\n")
     report = library.scan()
     assert [post.url for post in report.changed] == ["https://moved.example.org/2020/01/01/a/"]
+
+
+def test_a_rescan_lists_only_posts_folders_that_changed_and_finds_every_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        tmp_path,
+        {
+            **SITE,
+            "_posts/2020/2020-01-01-a.md": "---\n---\nA.\n",
+            "news/_posts/2020-01-02-b.md": "---\n---\nB.\n",
+        },
+    )
+    an_hour_ago = time.time() - 3600
+    for folder, _, _ in os.walk(tmp_path):
+        os.utime(folder, (an_hour_ago, an_hour_ago))
+    library = scan(tmp_path)
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def scandir(path: str | Path) -> object:
+        listed.append(str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr("bot.posts.jekyll.files.os.scandir", scandir)
+    assert not library.scan().anything_changed
+    assert not any("/_posts" in folder for folder in listed), listed  # nothing changed
+
+    write(tmp_path, {"_posts/2020/2020-01-03-c.md": "---\n---\nC.\n"})
+    (tmp_path / "news" / "_posts" / "2020-01-02-b.md").unlink()
+    report = library.scan()
+    assert [post.id for post in report.added] == ["_posts/2020/2020-01-03-c"]
+    assert report.removed == ("news/_posts/2020-01-02-b",)
