@@ -385,3 +385,15 @@ def test_a_rescan_lists_only_posts_folders_that_changed_and_finds_every_change(
     report = library.scan()
     assert [post.id for post in report.added] == ["_posts/2020/2020-01-03-c"]
     assert report.removed == ("news/_posts/2020-01-02-b",)
+
+
+def test_editors_breaking_items_in_a_sites_folder_are_read_and_never_twice(
+    tmp_path: Path,
+) -> None:
+    breaking = "---\ntitle: Breaking\ndate: 2026-11-20T08:00:00Z\n---\nNews.\n"
+    site = write(tmp_path / "site", {**SITE, "breaking/b1.md": breaking})
+    library = scan(site, also=(site / "breaking",))
+    assert [post.id for post in library.posts] == ["b1"] and library.rejected == ()
+    flat = write(tmp_path / "flat", {"breaking/b1.md": breaking})
+    library = scan(flat, also=(flat / "breaking",))
+    assert [post.id for post in library.posts] == ["b1"] and library.rejected == ()
