@@ -16,6 +16,7 @@ elsewhere on the machine.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import time
@@ -96,7 +97,7 @@ def folder_categories(relative_path: str) -> tuple[str, ...]:
     if relative_path.startswith("_posts"):
         return ()
     head = relative_path.split("_posts", 1)[0]
-    basename = PurePosixPath(relative_path).name
+    basename = relative_path.rpartition("/")[2]
     return tuple(part for part in head.split("/") if part and part not in ("_posts", basename))
 
 
@@ -180,6 +181,15 @@ class _Walker:
             pattern.lstrip("/") for pattern in config.exclude if pattern not in config.include
         )
         self.seen: set[str] = set()
+        # What `excluded` asks of a file, in one expression: the pattern matches it whole, or
+        # the path starts with the pattern's text.
+        self.file_excludes = re.compile(
+            "|".join(
+                f"(?:{fnmatch.translate(pattern)})|{re.escape(pattern)}"
+                for pattern in self.excludes
+            )
+            or "(?!)"
+        )
 
     def walk(self, folder: str) -> Iterator[PostFile]:
         directory = self.root / folder if folder else self.root
@@ -250,7 +260,7 @@ class _Walker:
         `linked=False` says the file is no symlink, in a `_posts` folder already found inside
         the site: then it is inside the site too, and its path is not resolved again.
         """
-        name = PurePosixPath(inside).name
+        name = inside.rpartition("/")[2]
         if inside.startswith(_SPECIAL_START) or name.startswith(_SPECIAL_START):
             return None
         if inside.endswith("~"):
@@ -300,6 +310,8 @@ class _Walker:
         )
 
     def excluded(self, path: str, *, is_dir: bool) -> bool:
+        if not is_dir:  # one pattern for all: this is asked of every post file
+            return self.file_excludes.match(path) is not None
         # `File.fnmatch?` without flags lets `*` match "/" too, as `fnmatchcase` does.
         return any(
             fnmatchcase(path, pattern)
