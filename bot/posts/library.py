@@ -47,6 +47,8 @@ from bot.posts.site import Site, open_site, read_site_file
 
 log = logging.getLogger(__name__)
 
+#: A site without an address: the notice, and the site's post files it is about.
+_Linkless = tuple[Notice, frozenset[str]]
 NO_LINK = (
     "the site has no `url`, so cards will have no link: set `url` in its configuration, "
     "or NEWSBOT_SITE_URL"
@@ -113,7 +115,7 @@ class PostLibrary:
         """`site_url` is the address of a Jekyll site whose `_config.yml` has no `url`."""
         self.root = root
         self._site_url = site_url
-        self._site_notices: tuple[Notice, ...] = ()
+        self._site_notices: tuple[_Linkless, ...] = ()
         self._sites: dict[str, Site] = {}
         self._post_notices: tuple[Notice, ...] = ()
         self._also = also
@@ -201,12 +203,13 @@ class PostLibrary:
 
     def _open_sites(
         self, folders: list[str], real_root: str
-    ) -> tuple[dict[str, tuple[Site, PostFile]], list[Rejection], tuple[Notice, ...]]:
+    ) -> tuple[dict[str, tuple[Site, PostFile]], list[Rejection], tuple[_Linkless, ...]]:
         """The post files of the Jekyll sites in `folders`, by path; a site whose configuration
-        cannot be read as a rejection (of its configuration file); and what to tell about them."""
+        cannot be read as a rejection (of its configuration file); and the sites without an
+        address, with the notice that says so."""
         found: dict[str, tuple[Site, PostFile]] = {}
         broken: list[Rejection] = []
-        notices: list[Notice] = []
+        notices: list[_Linkless] = []
         sites: dict[str, Site] = {}
         for folder in folders:
             root = Path(folder)
@@ -228,7 +231,8 @@ class PostLibrary:
                 found[str(file.path)] = (site, file)
             if site.files and not site.has_links:
                 config = find_config_file(root) or root / CONFIG_FILES[0]
-                notices.append(Notice(self._relative(config), NO_LINK))
+                files = frozenset(str(file.path) for file in site.files)
+                notices.append((Notice(self._relative(config), NO_LINK), files))
         self._sites = sites
         return found, broken, tuple(notices)
 
@@ -349,7 +353,12 @@ class PostLibrary:
     @property
     def warnings(self) -> tuple[Notice, ...]:
         """What the last scan found a newsroom should fix, although the posts load."""
-        return self._site_notices + self._post_notices
+        linkless = tuple(
+            notice
+            for notice, files in self._site_notices
+            if any(post.url is None for post in self._posts if str(post.path) in files)
+        )
+        return linkless + self._post_notices
 
     def get(self, post_id: str) -> Post | None:
         """The post with this id, if loaded."""

@@ -397,3 +397,10 @@ def test_editors_breaking_items_in_a_sites_folder_are_read_and_never_twice(
     flat = write(tmp_path / "flat", {"breaking/b1.md": breaking})
     library = scan(flat, also=(flat / "breaking",))
     assert [post.id for post in library.posts] == ["b1"] and library.rejected == ()
+
+
+def test_no_link_is_said_only_when_some_card_has_none(tmp_path: Path) -> None:
+    own = "---\norigin_url: https://news.example/a\n---\nA.\n"
+    write(tmp_path, {"_config.yml": "title: T\n", "_posts/2020-01-01-a.md": own})
+    library = scan(tmp_path)
+    assert library.posts[0].url == "https://news.example/a" and library.warnings == ()
