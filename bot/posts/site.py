@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,7 +207,7 @@ def _summary(
     title: str,
     page: Mapping[str, Any],
     base: str | None,
-    body_head_blocks: Any,
+    body_head_blocks: Callable[[], list[Block]],
 ) -> tuple[Run, ...]:
     """The description, else the author's `excerpt:`, else Jekyll's excerpt, else the first
     paragraph of the body with words of its own; never a lead-in ending with ":" alone."""
@@ -221,7 +221,7 @@ def _summary(
         found = _paragraphs(_blocks(config, file, post.excerpt, page, base), title)
         if found and not _text(found[-1]).endswith(":"):
             return _joined(found)
-    blocks: list[Block] = body_head_blocks()
+    blocks = body_head_blocks()
     found = _paragraphs(blocks, title)
     if not found:
         return ()
