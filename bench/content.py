@@ -10,6 +10,11 @@ Rescan: the same library scanned again with nothing changed, which newsbot does 
 `NEWSBOT_SCAN_SECONDS` and on every file event. Its floor is a walk of the folder with one
 `stat` per file, the least work that can notice a change.
 
+Both are measured twice: on a flat folder of posts shaped like the newsroom's, and on a generated
+Jekyll site of as many posts (`write_site`: `_config.yml`, a `_posts` folder per section, the
+front matter themes use, Liquid and kramdown in the bodies), whose floor is `frontmatter.load`
+of the same post files.
+
 Run: `python -m bench.content [--posts 10000] [--repeat 3]` or `--smoke`.
 """
 
@@ -19,6 +24,7 @@ import argparse
 import os
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +36,59 @@ TARGET_RESCAN_SECONDS = 0.050
 RESCANS = 7
 
 
+SITE_CONFIG = """\
+title: Bench News
+url: https://news.example.com
+baseurl: /site
+permalink: /:categories/:year/:month/:day/:title/
+timezone: Asia/Bangkok
+lang: en
+defaults:
+  - scope: {path: "", type: posts}
+    values: {layout: post}
+"""
+SITE_SECTIONS = ("", "world", "business", "sport")
+
+
+def write_site(folder: Path, count: int) -> None:
+    """A Jekyll site of `count` posts, as a newsroom's would be: `_config.yml`, a `_posts`
+    folder per section (and one at the root), the front matter Jekyll themes use (a date with
+    an offset, `categories`, an `image` that is a site path), bodies with Liquid in links and
+    kramdown attribute lists, one post in ten with a description and one in ten date-only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "_config.yml").write_text(SITE_CONFIG, encoding="utf-8")
+    newest = datetime.now(UTC) - timedelta(hours=1)
+    for number in range(count):
+        date = newest - timedelta(minutes=7 * number)
+        section = SITE_SECTIONS[number % len(SITE_SECTIONS)]
+        text = common.post_text(number, date=date, title=f"Story {number} of the site")
+        meta, body = text.split("---\n", 2)[1:]
+        lines = [
+            "---",
+            f'title: "Story {number} of the site"',
+            f"date: {date:%Y-%m-%d}"
+            if number % 10 == 5
+            else f"date: {date:%Y-%m-%d %H:%M:%S} +0000",
+            f"categories: [{section or 'news'}, Asia]",
+            f"image: /assets/{date:%Y}/{number}.jpg",
+        ]
+        if number % 10 == 0:
+            lines.append(f'description: "A short description of story {number}."')
+        del meta
+        body = body.replace("](https://example.com/", "]({{ site.baseurl }}/").replace(
+            ").", '){:target="_blank"}.', 1
+        )
+        path = folder / section / "_posts" / f"{date:%Y}" / f"{date:%Y-%m-%d}-story-{number}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join([*lines, "---", body]), encoding="utf-8")
+
+
 def _files(root: Path) -> list[str]:
     from bot.posts import post_files
+    from bot.posts.jekyll import find_posts, is_site_root, load_config
 
+    if is_site_root(root):
+        return sorted(str(file.path) for file in find_posts(root, load_config(root)))
     return sorted(post_files(root))
 
 
@@ -84,13 +140,17 @@ def floor_rescan(folder: str) -> dict[str, Any]:
     return {"files": count, "rescan_seconds": times}
 
 
-def measure(posts: int, repeat: int) -> dict[str, Any]:
-    """Write the posts, then alternate floor and newsbot runs, each in a fresh child."""
+def measure(posts: int, repeat: int, layout: str = "flat") -> dict[str, Any]:
+    """Write the posts (a flat folder, or a Jekyll `site`), then alternate floor and newsbot
+    runs, each in a fresh child."""
     with (
         tempfile.TemporaryDirectory(prefix="bench-content-") as folder,
         tempfile.TemporaryDirectory(prefix="bench-content-cache-") as cache_folder,
     ):
-        common.write_posts(Path(folder), posts)
+        if layout == "site":
+            write_site(Path(folder), posts)
+        else:
+            common.write_posts(Path(folder), posts)
         cache = Path(cache_folder) / "posts-cache.sqlite3"
         runs: dict[str, list[dict[str, Any]]] = {
             name: [] for name in ("floor", "first_start", "newsbot", "walk")
@@ -124,15 +184,15 @@ def measure(posts: int, repeat: int) -> dict[str, Any]:
     }
 
 
-def figures(measured: dict[str, Any]) -> list[Figure]:
-    """The table: cold load and rescan against their floors."""
+def figures(measured: dict[str, Any], prefix: str = "") -> list[Figure]:
+    """The table: cold load and rescan against their floors (names after `prefix`)."""
     cold, floor = measured["cold_seconds"], measured["floor_cold_seconds"]
     first = measured["first_start_seconds"]
     rescan, walk = measured["rescan_seconds"], measured["floor_rescan_seconds"]
     posts = measured["posts"]
     return [
         Figure(
-            "cold load",
+            prefix + "cold load",
             cold,
             "s",
             floor=floor,
@@ -140,9 +200,9 @@ def figures(measured: dict[str, Any]) -> list[Figure]:
             target=f"<= {TARGET_COLD_RATIO} x floor",
             passed=cold / floor <= TARGET_COLD_RATIO,
         ),
-        Figure("cold load per post", 1e6 * cold / posts, "us", floor=1e6 * floor / posts),
+        Figure(prefix + "cold load per post", 1e6 * cold / posts, "us", floor=1e6 * floor / posts),
         Figure(
-            "cold load, first start ever",
+            prefix + "cold load, first start ever",
             first,
             "s",
             floor=floor,
@@ -151,7 +211,7 @@ def figures(measured: dict[str, Any]) -> list[Figure]:
             passed=first / floor <= TARGET_COLD_RATIO,
         ),
         Figure(
-            "rescan, nothing changed",
+            prefix + "rescan, nothing changed",
             1000 * rescan,
             "ms",
             floor=1000 * walk,
@@ -160,7 +220,7 @@ def figures(measured: dict[str, Any]) -> list[Figure]:
             passed=rescan < TARGET_RESCAN_SECONDS,
         ),
         Figure(
-            "peak RSS after loading",
+            prefix + "peak RSS after loading",
             measured["peak_rss_mb"],
             "MB",
             floor=measured["floor_peak_rss_mb"],
@@ -178,9 +238,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     posts, repeat = (200, 1) if args.smoke else (args.posts, args.repeat)
     measured = measure(posts, repeat)
-    table = figures(measured)
-    common.print_table(f"Content: {posts:,} posts", table)
-    result = {"smoke": args.smoke, **measured, "figures": common.figures_json(table)}
+    site = measure(posts, repeat, layout="site")
+    table = figures(measured) + figures(site, prefix="Jekyll site: ")
+    common.print_table(f"Content: {posts:,} posts, a flat folder and a Jekyll site", table)
+    result = {
+        "smoke": args.smoke,
+        **measured,
+        "site": site,
+        "figures": common.figures_json(table),
+    }
     print(common.write_results("content", result))
     return result
 

@@ -72,8 +72,9 @@ class Newsbot:
         self.library = PostLibrary(
             settings.content_dir,
             cache=self._post_cache,
-            also=(newsroom / BREAKING_FOLDER,) if newsroom else (),
+            also=(settings.editors_dir / BREAKING_FOLDER,),  # a Jekyll site reads only _posts
             amendments=RetractionLedger(newsroom) if newsroom else None,
+            site_url=settings.site_url,
         )
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []

@@ -59,7 +59,7 @@ def _library(path: Path | None, settings: Settings) -> PostLibrary:
     root = path or settings.content_dir
     if not root.exists():
         raise CommandError(f"content folder {root} does not exist")
-    library = PostLibrary(root)
+    library = PostLibrary(root, site_url=settings.site_url)
     library.scan()
     return library
 
@@ -95,12 +95,47 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    library = _library(args.content or args.path, _settings())
+    settings = _settings()
+    root: Path = args.content or args.path or settings.content_dir
+    library = _library(root, settings)
     for rejection in library.rejected:
         print(f"{rejection.path}: {rejection.reason}")
+    warnings = [str(notice) for notice in library.warnings]
+    if not library.posts and not library.rejected and _holds_files(root):
+        warnings.append(_no_posts_hint(root))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     loaded, rejected = len(library.posts), len(library.rejected)
-    print(f"{loaded} posts loaded, {rejected} rejected", file=sys.stderr)
+    print(f"{loaded} posts loaded, {rejected} rejected, {len(warnings)} warnings", file=sys.stderr)
     return EXIT_REJECTED if rejected else 0
+
+
+def _holds_files(root: Path) -> bool:
+    """Whether there is any file at all under `root` (hidden ones aside)."""
+    if root.is_file():
+        return True
+    for _, folders, files in os.walk(root):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        if any(not name.startswith(".") for name in files):
+            return True
+    return False
+
+
+def _no_posts_hint(root: Path) -> str:
+    """Why a folder with files may have no posts, and what to do about it."""
+    nested = next((found for found in root.rglob("_posts") if found.is_dir()), None)
+    if nested is not None:
+        site = nested.parent
+        return (
+            f"{root}: 0 posts, although it holds files: {nested} looks like a Jekyll site's, "
+            f"but {site} has no _config.yml; point newsbot at the site's root (the folder with "
+            "_config.yml), or add one"
+        )
+    return (
+        f"{root}: 0 posts, although it holds files: a post is a .md, .markdown or .html file "
+        "starting with front matter (a '---' line); a Jekyll site is read from the folder "
+        "that holds its _config.yml"
+    )
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -109,9 +144,10 @@ def _preview(args: argparse.Namespace) -> int:
     if args.category and args.category not in library.categories:
         known = ", ".join(library.categories) or "none"
         raise CommandError(f"unknown category {args.category!r} (known: {known})")
-    if args.limit < 1:
-        raise CommandError("--limit must be at least 1")
-    posts = library.latest(datetime.now(UTC), limit=args.limit, category=args.category)
+    if args.limit < 0:
+        raise CommandError("--limit must be 0 (every post) or more")
+    limit = args.limit or len(library.posts)
+    posts = library.latest(datetime.now(UTC), limit=limit, category=args.category)
     messages = [
         (post, render(post, zone=settings.zone, source_name=settings.site_name)) for post in posts
     ]
@@ -179,12 +215,15 @@ def parser() -> argparse.ArgumentParser:
         ("preview", _preview, "show the messages the bot would send, newest first"),
     ):
         command = sub.add_parser(name, help=text)
-        command.add_argument("path", nargs="?", type=Path, help="content folder (or one file)")
-        command.add_argument("--content", type=Path, help="content folder (or one file)")
+        where = "content folder, Jekyll site root (with _config.yml), or one file"
+        command.add_argument("path", nargs="?", type=Path, help=where)
+        command.add_argument("--content", type=Path, help=where)
         command.set_defaults(handler=handler)
         if name == "preview":
             command.add_argument("--category", help="only this category key, e.g. world")
-            command.add_argument("--limit", type=int, default=10, help="how many (default 10)")
+            command.add_argument(
+                "--limit", type=int, default=10, help="how many (default 10; 0: every post)"
+            )
             command.add_argument("--json", action="store_true", help="exact Bot API calls as JSON")
 
     article = sub.add_parser("import", help="turn a saved HTML article into a post")

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         alias="NEWSBOT_CONTENT_DIR",
         description="Folder of the newsroom's posts, read recursively.",
     )
+    site_url: str | None = Field(
+        default=None,
+        alias="NEWSBOT_SITE_URL",
+        description="Address of the Jekyll site in NEWSBOT_CONTENT_DIR, e.g. "
+        "https://news.example.org, for a `_config.yml` without `url`: cards link to the "
+        "posts' permalinks under it. Not needed when `_config.yml` has `url`.",
+    )
     newsroom_dir: Path | None = Field(
         default=None,
         alias="NEWSBOT_NEWSROOM_DIR",
@@ -223,6 +230,16 @@ class Settings(BaseSettings):
             if inside == content.resolve() or content.resolve() in inside.parents:
                 raise ValueError("must be a folder outside NEWSBOT_CONTENT_DIR")
         return value
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"not an https:// address: {value!r}")
+        return value.strip().rstrip("/")
 
     @field_validator("webhook_url")
     @classmethod

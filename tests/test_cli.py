@@ -62,6 +62,69 @@ def test_check_lists_each_rejected_file_and_fails(
     assert "1 posts loaded, 1 rejected" in err
 
 
+def jekyll_site(root: Path, config: str, posts: int = 1) -> Path:
+    """A Jekyll site at `root` with `posts` posts (the first dated by its file name only)."""
+    (root / "_posts").mkdir(parents=True)
+    (root / "_config.yml").write_text(config, encoding="utf-8")
+    for n in range(posts):
+        date = "someday" if n == 0 else f"2026-11-{n:02d} 08:00"
+        (root / "_posts" / f"2026-10-{n + 1}-story-{n}.md").write_text(
+            f"---\ntitle: Story {n}\ndate: {date}\nimage: /img/{n}.jpg\n---\nWords {n}.\n"
+        )
+    return root
+
+
+def test_check_reports_warnings_apart_from_rejections_and_they_do_not_fail(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSBOT_SITE_URL", raising=False)
+    site = jekyll_site(tmp_path / "site", "title: No address\n", posts=3)
+    code, out, err = run(capsys, "check", str(site))
+    assert code == 0 and out == ""
+    warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 2  # the date read from the file name; no link, said once
+    assert any("_posts/2026-10-1-story-0.md: unreadable date" in line for line in warnings)
+    assert sum("no link" in line for line in warnings) == 1
+    assert err.splitlines()[-1] == "3 posts loaded, 0 rejected, 2 warnings"
+
+    (site / "_posts" / "2026-10-9-broken.md").write_text("---\ntitle: [\n---\nBody\n")
+    code, out, err = run(capsys, "check", str(site))
+    assert code == 1 and out.startswith("_posts/2026-10-9-broken.md: malformed front matter")
+    assert "3 posts loaded, 1 rejected, 2 warnings" in err
+
+
+def test_check_of_a_folder_with_files_but_no_posts_warns_with_a_hint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    site = jekyll_site(tmp_path / "www" / "site", "url: https://example.org\n")
+    (site / "_config.yml").unlink()  # pointed at a folder above a site without its config
+    code, out, err = run(capsys, "check", str(tmp_path / "www"))
+    assert code == 0 and out == ""
+    [warning] = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert "0 posts" in warning and "_config.yml" in warning and str(site) in warning
+    assert err.splitlines()[-1] == "0 posts loaded, 0 rejected, 1 warnings"
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "check", str(tmp_path / "empty"))
+    assert code == 0 and err.splitlines() == ["0 posts loaded, 0 rejected, 0 warnings"]
+
+
+def test_preview_json_of_a_site_gives_absolute_links_and_images_and_limit_0_all(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_SITE_URL", "https://news.example.org")
+    site = jekyll_site(tmp_path / "site", "baseurl: /blog\npermalink: pretty\n", posts=12)
+    code, out, _ = run(capsys, "preview", "--json", "--limit", "0", str(site))
+    records = json.loads(out)
+    assert code == 0 and len(records) == 12
+    newest = records[0]["post"]
+    assert newest["id"] == "_posts/2026-10-12-story-11"
+    assert newest["url"] == "https://news.example.org/blog/2026/11/11/story-11/"
+    assert newest["image"] == "https://news.example.org/blog/img/11.jpg"
+    assert records[0]["params"]["photo"] == newest["image"]
+    code, out, _ = run(capsys, "preview", "--json", str(site))
+    assert len(json.loads(out)) == 10
+
+
 def test_preview_json_of_the_seed_post(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "preview", "--json", str(SEED))
     assert code == 0
@@ -95,7 +158,7 @@ def test_preview_filters_hide_unpublished_and_future_posts(
     [
         (["preview", "/no/such/folder"], "does not exist"),
         (["preview", "--category", "nope"], "unknown category"),
-        (["preview", "--limit", "0"], "--limit must be at least 1"),
+        (["preview", "--limit", "-1"], "--limit must be 0 (every post) or more"),
         (["import", "/no/such/page.html"], "cannot read"),
     ],
 )

@@ -101,6 +101,26 @@ def test_dates_are_shown_in_the_newsrooms_zone_and_site_name_overrides() -> None
     assert "Bangkok Post · #asia_pacific" in card.text
 
 
+def test_a_date_only_post_shows_its_day_and_no_invented_time() -> None:
+    bangkok = datetime(2026, 11, 20, tzinfo=ZoneInfo("Asia/Bangkok"))  # the site's midnight
+    post = replace(make_post(), date=bangkok, has_time=False)
+    header = render(post, zone=ZoneInfo("America/New_York")).text.splitlines()[0]
+    assert header == "Asia Pacific · 20 Nov 2026"  # not 19 Nov (New York), not "00:00 UTC"
+    timed = render(replace(post, has_time=True), zone=ZoneInfo("America/New_York"))
+    assert timed.text.splitlines()[0] == "Asia Pacific · 19 Nov 2026, 12:00 EST"
+    assert post.card_digest != replace(post, has_time=True).card_digest
+
+
+def test_a_flat_post_dated_without_a_time_is_date_only(tmp_path: Path) -> None:
+    path = tmp_path / "2026-11-20-story.md"
+    path.write_text("---\ntitle: Story\ndate: 2026-11-20\n---\nWords.\n", encoding="utf-8")
+    post = read_post(path)
+    assert not post.has_time and render(post).text.splitlines()[0] == "20 Nov 2026"
+    path.write_text("---\ntitle: Story\n---\nWords.\n", encoding="utf-8")
+    assert not read_post(path).has_time  # the file name's date
+    assert read_post(SEED).has_time
+
+
 def test_every_piece_of_text_is_escaped() -> None:
     post = make_post(
         title="<script>alert(1)</script> & co",

@@ -17,8 +17,13 @@ The reading rules are exactly what decides the `Post` a file's bytes become, and
   `dump_post` writes;
 - the sources of `bot/posts/limits.py` and `bot/posts/tidy.py`, the budgets a file's reading
   must stay within: a file refused under a budget must be read again when the budget changes;
+- the sources of `bot/posts/site.py` and of every module of `bot/posts/jekyll`, how a Jekyll
+  site's post becomes a `Post`; and, in the key of each of a site's posts, the site's own rules
+  (`Site.rules`: its `_config.yml` as read, its language folders, the address newsbot was given
+  for it), so that editing `_config.yml` reads every post of the site again;
 - `ENTRY_FORMAT`, this module's own layout of an entry, bumped by hand when `dump_post` changes;
-- the versions of the parsers `parse.py` uses (Markdown, front matter, YAML, HTML).
+- the versions of the parsers `parse.py` and `site.py` use (Markdown, front matter, YAML, HTML,
+  Liquid).
 
 `library.py` (finding files, scans, the index) is not among them, so changing how the folder is
 walked or indexed keeps every installation's cache. This module imports the modules of the
@@ -40,17 +45,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bot.posts import limits, model, parse, tidy
+from bot.posts import jekyll, limits, model, parse, site, tidy
 from bot.posts.model import Category, Post, Run
 
 log = logging.getLogger(__name__)
 
 #: The layout of one entry as `dump_post` writes it; part of every key.
-ENTRY_FORMAT = 1
+ENTRY_FORMAT = 2
 #: The modules whose source decides how a file becomes a `Post` (see the module docstring).
 RULE_SOURCES: tuple[Path, ...] = tuple(
-    Path(str(module.__file__)) for module in (parse, model, limits, tidy)
-)
+    Path(str(module.__file__)) for module in (parse, model, limits, tidy, site)
+) + tuple(sorted(Path(str(jekyll.__file__)).parent.glob("*.py")))
 #: The distributions `parse.py` reads posts with.
 PARSERS = (
     "markdown-it-py",
@@ -58,6 +63,7 @@ PARSERS = (
     "PyYAML",
     "markdownify",  # HTML posts
     "beautifulsoup4",
+    "python-liquid",  # Jekyll sites
 )
 
 
@@ -76,9 +82,12 @@ def reading_rules(read_source: Callable[[Path], bytes] = Path.read_bytes) -> byt
 _RULES = reading_rules()
 
 
-def cache_key(path: Path, raw: bytes, rules: bytes = _RULES) -> str:
-    """The key of one file's reading: its path, its bytes, and the reading rules."""
+def cache_key(path: Path, raw: bytes, rules: bytes = _RULES, site: bytes = b"") -> str:
+    """The key of one file's reading: its path, its bytes, the reading rules, and the rules of
+    the Jekyll site it belongs to (`Site.rules`: its configuration), if any."""
     digest = hashlib.sha256(rules)
+    digest.update(site)
+    digest.update(b"\0")
     digest.update(str(path).encode("utf-8", "surrogateescape"))
     digest.update(b"\0")
     digest.update(raw)
@@ -102,6 +111,8 @@ def dump_post(post: Post) -> str:
             post.breaking,
             post.photo_id,
             post.digest,
+            post.has_time,
+            list(post.warnings),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -112,7 +123,7 @@ def load_post(path: Path, text: str) -> Post:
     """The `Post` that `dump_post` wrote, at `path`."""
     fields: list[Any] = json.loads(text)
     (post_id, title, summary, moment, categories, url, image, language) = fields[:8]
-    published, retracted, breaking, photo_id, digest = fields[8:]
+    published, retracted, breaking, photo_id, digest, has_time, warnings = fields[8:]
     return Post(
         id=post_id,
         path=path,
@@ -128,6 +139,8 @@ def load_post(path: Path, text: str) -> Post:
         breaking=breaking,
         photo_id=photo_id,
         digest=digest,
+        has_time=has_time,
+        warnings=tuple(warnings),
     )
 
 
@@ -168,9 +181,10 @@ class PostCache:
             self._connection.close()
             self._connection = None
 
-    def recall(self, path: Path, raw: bytes) -> tuple[str, Post | None]:
-        """This file's key, and the post read from the same path and bytes before, if any."""
-        key = cache_key(path, raw)
+    def recall(self, path: Path, raw: bytes, site: bytes = b"") -> tuple[str, Post | None]:
+        """This file's key, and the post read from the same path and bytes (and the same
+        site configuration, `site`) before, if any."""
+        key = cache_key(path, raw, site=site)
         if self._known is None:
             self._known = {}
             connection = self._open()

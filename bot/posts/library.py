@@ -1,8 +1,10 @@
-"""The library of all posts: finding post files, rescanning them, and the index readers ask.
+"""The library of all posts: rescanning the content folder, and the index readers ask.
 
-A content folder is walked as Jekyll would (names starting with `_` or `.` are skipped), each
-post file is read through `parse` (or recalled from the posts cache when its bytes were read
-before), and the posts are indexed newest first, by id, by category and by language.
+The content folder's files are found by `folder`: each post file is read through `parse`, or
+through `site` when it is a post of a Jekyll site (the content folder itself when it holds a
+`_config.yml`, or a folder inside it that does), or recalled from the posts cache when the same
+bytes were read before under the same rules; the posts are indexed newest first, by id, by
+category and by language.
 
 A file that cannot be read becomes a `Rejection` with a one-line reason; it never stops the
 other posts from loading, whatever went wrong with it: a link loop, a file linked from outside
@@ -11,7 +13,11 @@ rejection then names the exception). A folder inside that cannot be listed is re
 the posts found in it before stay loaded. Only a content folder that cannot be listed at all
 fails the scan (`OSError`), and then the index of the last scan is kept as it was.
 
-A scan re-reads only files whose size or modification time changed.
+A scan re-reads only files whose size or modification time changed, and every post of a site
+whose configuration changed. A site's configuration that cannot be read is a rejection (of its
+`_config.yml`), and the site's posts found before stay loaded, as a folder's that cannot be
+listed do. What a newsroom should fix although its posts load (a date read from the file name, a
+site without an address) is a `Notice` (`PostLibrary.warnings`), never a rejection.
 
 Besides the content folder, the library reads the folders it is given `also` (the editors'
 breaking items in the newsroom folder), which may not exist yet, and passes every post through
@@ -24,7 +30,7 @@ import contextlib
 import heapq
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,99 +38,26 @@ from typing import Protocol
 
 from bot.errors import PostError
 from bot.posts.cache import PostCache
-from bot.posts.model import Category, Post, Rejection, primary_language
-from bot.posts.parse import MAX_FILE_BYTES, parse_post
+from bot.posts.folder import inside, one_line, post_files, read_bytes, why
+from bot.posts.jekyll import PostFile
+from bot.posts.jekyll.config import CONFIG_FILES, find_config_file
+from bot.posts.model import Category, Notice, Post, Rejection, primary_language
+from bot.posts.parse import parse_post
+from bot.posts.site import Site, open_site, read_site_file
 
 log = logging.getLogger(__name__)
 
-POST_SUFFIXES = frozenset({".md", ".markdown", ".html"})
-#: A rejection's reason is one line of at most this many characters.
-MAX_REASON = 200
-
-
-# --- one file ----------------------------------------------------------------------------------
-
-
-def read_bytes(path: Path) -> bytes:
-    """A post file's bytes, refusing one too large to be a post before reading it."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise PostError(f"file is larger than {MAX_FILE_BYTES // 1024} KB")
-        return path.read_bytes()
-    except OSError as exc:
-        raise PostError(f"cannot read the file: {_why(exc)}") from None
-
-
-def _why(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
+#: A site without an address: the notice, and the site's post files it is about.
+_Linkless = tuple[Notice, frozenset[str]]
+NO_LINK = (
+    "the site has no `url`, so cards will have no link: set `url` in its configuration, "
+    "or NEWSBOT_SITE_URL"
+)
 
 
 def read_post(path: Path) -> Post:
     """Read and parse one post file."""
     return parse_post(path, read_bytes(path))
-
-
-# --- the content folder ------------------------------------------------------------------------
-
-
-def post_files(root: Path, unreadable: list[tuple[str, OSError]] | None = None) -> Iterator[str]:
-    """Every post file under `root` (or `root` itself when it is one), skipping `_drafts`,
-    `.git` and every other name that starts with `_` or `.`, as Jekyll does.
-
-    Linked folders are not followed. A linked file is listed even when its link cannot be
-    followed (a loop, say): reading it says why. `OSError` when `root` cannot be listed; a
-    folder inside that cannot be is added to `unreadable`, with the error, and skipped.
-    """
-    if root.is_file():
-        if root.suffix.lower() in POST_SUFFIXES:
-            yield str(root)
-        return
-    folders = [str(root)]  # a stack, not recursion: folders may nest deeper than Python's stack
-    while folders:
-        folder = folders.pop()
-        try:
-            with os.scandir(folder) as listing:
-                entries = list(listing)
-        except OSError as exc:
-            if folder == str(root):
-                raise
-            if unreadable is not None:
-                unreadable.append((folder, exc))
-            continue
-        for entry in entries:
-            if entry.name.startswith(("_", ".")):
-                continue
-            if _is_folder(entry):
-                folders.append(entry.path)
-            elif os.path.splitext(entry.name)[1].lower() in POST_SUFFIXES and _may_be_file(entry):
-                yield entry.path
-
-
-def _is_folder(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir(follow_symlinks=False)
-    except OSError:
-        return False
-
-
-def _may_be_file(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_file()
-    except OSError:
-        return True
-
-
-def inside(path: str, root: str) -> bool:
-    """Whether `path`, once every link in it is followed, is `root` or under it."""
-    real = os.path.realpath(path)
-    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def one_line(reason: str) -> str:
-    """A reason as one line of at most `MAX_REASON` characters."""
-    line = " ".join(reason.split())
-    return line if len(line) <= MAX_REASON else line[: MAX_REASON - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +89,9 @@ class Amendments(Protocol):
 
 @dataclass(slots=True)
 class _CachedFile:
-    signature: tuple[int, int] | None
-    """Size and modification time; None when the file could not even be looked at."""
+    signature: tuple[object, ...] | None
+    """Size, modification time and the rules of its site; None when the file could not even
+    be looked at."""
     result: Post | Rejection
 
 
@@ -176,8 +110,14 @@ class PostLibrary:
         cache: PostCache | None = None,
         also: tuple[Path, ...] = (),
         amendments: Amendments | None = None,
+        site_url: str | None = None,
     ) -> None:
+        """`site_url` is the address of a Jekyll site whose `_config.yml` has no `url`."""
         self.root = root
+        self._site_url = site_url
+        self._site_notices: tuple[_Linkless, ...] = ()
+        self._sites: dict[str, Site] = {}
+        self._post_notices: tuple[Notice, ...] = ()
         self._also = also
         self._amendments = amendments
         self._cache = cache
@@ -196,26 +136,31 @@ class PostLibrary:
         Raises `OSError` when the content folder cannot be listed, changing nothing.
         """
         unreadable: list[tuple[str, OSError]] = []
-        roots = {path: os.path.realpath(self.root) for path in post_files(self.root, unreadable)}
+        site_folders: list[str] = []
+        real_root = os.path.realpath(self.root)
+        roots = dict.fromkeys(post_files(self.root, unreadable, site_folders), real_root)
         for folder in self._also:
             real = os.path.realpath(folder)
             with contextlib.suppress(FileNotFoundError):  # nothing written there yet
                 roots.update(dict.fromkeys(post_files(folder, unreadable), real))
+        in_sites, broken, notices = self._open_sites(site_folders, real_root)
+        roots.update(dict.fromkeys(in_sites, real_root))
         seen = set(roots)
-        # What a folder that cannot be listed held at the last scan is kept as it was.
+        # What a folder that cannot be listed (or a site whose configuration cannot be read)
+        # held at the last scan is kept as it was.
+        lost = [folder for folder, _ in unreadable] + [str(r.path.parent) for r in broken]
         kept = {
             known
-            for folder, _ in unreadable
+            for folder in lost
             for known in self._files
             if known.startswith(folder.rstrip(os.sep) + os.sep)
         }
         seen |= kept
         folders = tuple(
-            Rejection(
-                self._relative(Path(folder)), one_line(f"cannot read the folder: {_why(exc)}")
-            )
+            Rejection(self._relative(Path(folder)), one_line(f"cannot read the folder: {why(exc)}"))
             for folder, exc in sorted(unreadable, key=lambda found: found[0])
-        )
+        ) + tuple(Rejection(self._relative(r.path), r.reason) for r in broken)
+        self._site_notices = notices
         first_scan = not self._files
         keys: list[str] = []
         dirty = folders != self._unreadable
@@ -226,9 +171,14 @@ class PostLibrary:
             del self._files[gone]
             dirty = True
         for file_path in seen - kept:
+            in_site = in_sites.get(file_path)
             try:
                 stat = os.stat(file_path)
-                signature: tuple[int, int] | None = (stat.st_size, stat.st_mtime_ns)
+                signature: tuple[object, ...] | None = (
+                    stat.st_size,
+                    stat.st_mtime_ns,
+                    in_site[0].rules if in_site else b"",
+                )
                 problem = None
             except OSError as exc:
                 signature, problem = None, exc
@@ -236,12 +186,12 @@ class PostLibrary:
             if cached and signature is not None and cached.signature == signature:
                 continue
             if problem is not None:
-                reason = one_line(f"cannot read the file: {_why(problem)}")
+                reason = one_line(f"cannot read the file: {why(problem)}")
                 result: Post | Rejection = Rejection(self._relative(Path(file_path)), reason)
                 if cached and cached.result == result:
                     continue
             else:
-                result = self._read(Path(file_path), roots[file_path], keys)
+                result = self._read(Path(file_path), roots[file_path], keys, in_site)
             self._files[file_path] = _CachedFile(signature, result)
             dirty = True
         if self._cache is not None:
@@ -251,17 +201,54 @@ class PostLibrary:
             return ScanReport(rejected=self._rejected)
         return self._rebuild()
 
-    def _read(self, path: Path, root: str, keys: list[str]) -> Post | Rejection:
+    def _open_sites(
+        self, folders: list[str], real_root: str
+    ) -> tuple[dict[str, tuple[Site, PostFile]], list[Rejection], tuple[_Linkless, ...]]:
+        """The post files of the Jekyll sites in `folders`, by path; a site whose configuration
+        cannot be read as a rejection (of its configuration file); and the sites without an
+        address, with the notice that says so."""
+        found: dict[str, tuple[Site, PostFile]] = {}
+        broken: list[Rejection] = []
+        notices: list[_Linkless] = []
+        sites: dict[str, Site] = {}
+        for folder in folders:
+            root = Path(folder)
+            relative = os.path.relpath(os.path.realpath(folder), real_root)
+            prefix = "" if relative == os.curdir else relative.replace(os.sep, "/") + "/"
+            try:
+                site = open_site(
+                    root, prefix=prefix, site_url=self._site_url, before=self._sites.get(folder)
+                )
+            except PostError as exc:
+                config = find_config_file(root) or root / CONFIG_FILES[0]
+                broken.append(Rejection(config, one_line(str(exc))))
+                continue
+            except OSError as exc:
+                broken.append(Rejection(root / CONFIG_FILES[0], one_line(why(exc))))
+                continue
+            sites[folder] = site
+            for file in site.files:
+                found[str(file.path)] = (site, file)
+            if site.files and not site.has_links:
+                config = find_config_file(root) or root / CONFIG_FILES[0]
+                files = frozenset(str(file.path) for file in site.files)
+                notices.append((Notice(self._relative(config), NO_LINK), files))
+        self._sites = sites
+        return found, broken, tuple(notices)
+
+    def _read(
+        self, path: Path, root: str, keys: list[str], in_site: tuple[Site, PostFile] | None
+    ) -> Post | Rejection:
         """One file as a post (from the cache when its bytes were read before), or why not."""
         try:
             if not inside(str(path), root):
                 raise PostError("the file is a link to outside the content folder")
             raw = read_bytes(path)
             if self._cache is None:
-                return parse_post(path, raw)
-            key, post = self._cache.recall(path, raw)
+                return self._parse(path, raw, in_site)
+            key, post = self._cache.recall(path, raw, in_site[0].rules if in_site else b"")
             if post is None:
-                post = parse_post(path, raw)
+                post = self._parse(path, raw, in_site)
                 self._cache.keep(key, post)
             keys.append(key)
             return post
@@ -271,6 +258,13 @@ class PostLibrary:
             log.debug("reading a post failed unexpectedly file=%s", path, exc_info=True)
             reason = one_line(f"cannot be read ({type(exc).__name__}: {exc})")
             return Rejection(self._relative(path), reason)
+
+    @staticmethod
+    def _parse(path: Path, raw: bytes, in_site: tuple[Site, PostFile] | None) -> Post:
+        if in_site is None:
+            return parse_post(path, raw)
+        site, file = in_site
+        return read_site_file(site, file, raw)
 
     def _relative(self, path: Path) -> Path:
         for root in (self.root, *self._also):
@@ -308,6 +302,11 @@ class PostLibrary:
         self._by_language = by_language
         self._categories = dict(sorted(categories.items()))
         self._rejected = tuple(rejected)
+        self._post_notices = tuple(
+            Notice(self._relative(post.path), one_line(warning))
+            for post in sorted(by_id.values(), key=lambda post: str(post.path))
+            for warning in post.warnings
+        )
         return ScanReport(
             added=tuple(p for i, p in by_id.items() if i not in before),
             changed=tuple(
@@ -350,6 +349,16 @@ class PostLibrary:
     def rejected(self) -> tuple[Rejection, ...]:
         """Files the last scan could not load."""
         return self._rejected
+
+    @property
+    def warnings(self) -> tuple[Notice, ...]:
+        """What the last scan found a newsroom should fix, although the posts load."""
+        linkless = tuple(
+            notice
+            for notice, files in self._site_notices
+            if any(post.url is None for post in self._posts if str(post.path) in files)
+        )
+        return linkless + self._post_notices
 
     def get(self, post_id: str) -> Post | None:
         """The post with this id, if loaded."""

@@ -67,6 +67,11 @@ class Post:
     photo_id: str | None = None
     """A Telegram `file_id` for the lead image, for breaking news sent as a photo by an editor."""
     digest: str = ""
+    has_time: bool = True
+    """False when the post's date has no time of day (`date: 2026-11-20`, or the file name's):
+    a card then shows the date alone, never an invented "00:00"."""
+    warnings: tuple[str, ...] = ()
+    """What a newsroom should fix although the post loads (shown by `newsbot check`)."""
 
     @property
     def summary_text(self) -> str:
@@ -89,6 +94,8 @@ class Post:
             (self.title, self.summary, self.image, self.photo_id, self.url, self.categories,
              self.date.isoformat(), self.retracted or not self.published, self.breaking)
         )  # fmt: skip
+        if not self.has_time:  # only then: every other post's digest stays what it was
+            shown += " date only"
         return hashlib.sha256(shown.encode()).hexdigest()
 
     def is_live(self, now: datetime) -> bool:
@@ -99,6 +106,17 @@ class Post:
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """A file that was not loaded, and why."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something a newsroom should fix although newsbot reads its posts: a file, and why."""
 
     path: Path
     reason: str

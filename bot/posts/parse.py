@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import frontmatter
 import yaml
@@ -45,7 +46,7 @@ MAX_CATEGORY_NAME = 64
 _FILE_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
 _markdown = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
 # Block structure only: the inline parse is most of Markdown's cost, and a post needs it for its
-# first few blocks alone (`_Block` does it on first use, as the core's own two rules would).
+# first few blocks alone (`Block` does it on first use, as the core's own two rules would).
 _block_markdown = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
 _block_markdown.disable(["inline", "text_join"])
 
@@ -54,7 +55,7 @@ def parse_post(path: Path, raw: bytes) -> Post:
     """Turn one file's bytes into a `Post`, or raise `PostError` with a one-line reason."""
     if len(raw) > MAX_FILE_BYTES:
         raise PostError(f"file is larger than {MAX_FILE_BYTES // 1024} KB")
-    text = _decode(raw)
+    text = decode(raw)
     if not text.lstrip().startswith("---"):
         raise PostError("no front matter (a post starts with a '---' line)")
     try:
@@ -73,12 +74,12 @@ def parse_post(path: Path, raw: bytes) -> Post:
     if not body.strip():
         raise PostError("the post has no body")
 
-    moment = _parse_date(meta.get("date")) or _date_from_file_name(path)
+    moment, has_time = _parse_date(meta.get("date")) or _date_from_file_name(path)
     if moment is None:
         raise PostError("no date: add `date:` to the front matter or name the file YYYY-MM-DD-slug")
     check_date(moment)
     code = str(meta.get("code") or "").strip()
-    blocks = _blocks(body_head(body))
+    blocks = read_blocks(body_head(body))
     title, summary = _headline_and_summary(meta, blocks)
     if not title:
         raise PostError("no headline: set `title:` or start the body with a heading")
@@ -101,13 +102,14 @@ def parse_post(path: Path, raw: bytes) -> Post:
         breaking=meta.get("breaking", False) is True,
         photo_id=str(meta["telegram_photo"]) if meta.get("telegram_photo") else None,
         digest=hashlib.sha256(raw).hexdigest(),
+        has_time=has_time,
     )
 
 
 # --- the text and its front matter ----------------------------------------------------------------
 
 
-def _decode(raw: bytes) -> str:
+def decode(raw: bytes) -> str:
     """Text of a post file: UTF-8 (BOM or not), else the Windows encoding newsrooms export."""
     try:
         text = raw.decode("utf-8-sig")
@@ -119,14 +121,17 @@ def _decode(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _parse_date(value: object) -> datetime | None:
-    """A time-zone-aware datetime from a front matter value; naive values are UTC."""
+def _parse_date(value: object) -> tuple[datetime, bool] | None:
+    """A time-zone-aware datetime from a front matter value (naive values are UTC), and whether
+    it has a time of day."""
+    has_time = True
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
-        moment = datetime.combine(value, time())
+        moment, has_time = datetime.combine(value, time()), False
     elif isinstance(value, str) and value.strip():
         text = value.strip()
+        has_time = len(text) > len("2026-11-20")
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
@@ -141,18 +146,18 @@ def _parse_date(value: object) -> datetime | None:
                 raise PostError(f"unreadable date {text[:40]!r}") from None
     else:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), has_time
 
 
-def _date_from_file_name(path: Path) -> datetime | None:
+def _date_from_file_name(path: Path) -> tuple[datetime | None, bool]:
     match = _FILE_DATE.match(path.name)
     if not match:
-        return None
+        return None, False
     try:
         year, month, day = map(int, match.groups())
-        return datetime(year, month, day, tzinfo=UTC)
+        return datetime(year, month, day, tzinfo=UTC), False
     except ValueError:
-        return None
+        return None, False
 
 
 def _categories(meta: dict[str, Any]) -> tuple[Category, ...]:
@@ -164,6 +169,11 @@ def _categories(meta: dict[str, Any]) -> tuple[Category, ...]:
             names.extend(value.split() if field_name == "categories" else [value])
         elif isinstance(value, list):
             names.extend(str(item) for item in value if item is not None)
+    return categories_named(names)
+
+
+def categories_named(names: Iterable[str]) -> tuple[Category, ...]:
+    """Categories of these names, in order, once per key, whitespace collapsed."""
     found: dict[str, Category] = {}
     for name in (" ".join(n.split())[:MAX_CATEGORY_NAME] for n in names):
         if name and (key := category_key(name)) not in found:
@@ -182,12 +192,14 @@ class BlockKind(Enum):
 
 
 @dataclass(slots=True)
-class _Block:
+class Block:
     """A top-level heading or paragraph of the body, its inline content parsed on first use."""
 
     kind: BlockKind
     source: Token  # the block's "inline" token, children not yet parsed
     env: dict[str, Any]  # the document's link reference definitions
+    base: str | None = None  # the page's address, which site paths in links resolve against
+    level: int = 0  # 0 at the top; more inside a list or a quote
     parsed: tuple[list[Run], list[tuple[str, str]], bool] | None = None
 
     def _parse(self) -> tuple[list[Run], list[tuple[str, str]], bool]:
@@ -198,7 +210,7 @@ class _Block:
             state.tokens = [self.source]
             parse_inline(state)
             text_join(state)
-            runs, images, single_line = _inline(self.source.children or [])
+            runs, images, single_line = _inline(self.source.children or [], self.base)
             if cut:
                 runs.append(Run(" …"))
             self.parsed = runs, images, single_line
@@ -230,8 +242,11 @@ class _Marks:
     links: list[str | None] = field(default_factory=list)
 
 
-def _inline(children: Iterable[Token]) -> tuple[list[Run], list[tuple[str, str]], bool]:
-    """Runs, images and whether the inline content is on a single line."""
+def _inline(
+    children: Iterable[Token], base: str | None = None
+) -> tuple[list[Run], list[tuple[str, str]], bool]:
+    """Runs, images and whether the inline content is on a single line; links and images
+    resolved against `base` when given, as a browser on that page would."""
     runs: list[Run] = []
     images: list[tuple[str, str]] = []
     single_line = True
@@ -270,15 +285,24 @@ def _inline(children: Iterable[Token]) -> tuple[list[Run], list[tuple[str, str]]
         elif markup in ("s_open", "s_close"):
             marks.strike += 1 if markup.endswith("open") else -1
         elif markup == "link_open":
-            marks.links.append(safe_url(token.attrGet("href")))
+            marks.links.append(_address(token.attrGet("href"), base))
         elif markup == "link_close" and marks.links:
             marks.links.pop()
         elif markup == "image":
-            src = safe_url(token.attrGet("src"))
+            src = _address(token.attrGet("src"), base)
             if src:
                 images.append((src, token.content))
         # Raw inline HTML (`<script>`, `<span>`) is dropped; the text between tags stays as text.
     return runs, images, single_line
+
+
+def _address(value: object, base: str | None) -> str | None:
+    if base is None or not isinstance(value, str) or not value.strip():
+        return safe_url(value)
+    try:
+        return safe_url(urljoin(base, value.strip()))
+    except ValueError:
+        return None
 
 
 def _same_format(a: Run, b: Run) -> bool:
@@ -291,19 +315,23 @@ def _same_format(a: Run, b: Run) -> bool:
     )
 
 
-def _blocks(body: str) -> list[_Block]:
+def read_blocks(body: str, base: str | None = None, *, every_level: bool = False) -> list[Block]:
+    """The top-level headings and paragraphs of `body` (with `every_level`, also those inside
+    lists and quotes), their inline content parsed on first use."""
     env: dict[str, Any] = {}
     tokens = _block_markdown.parse(body, env)
-    blocks: list[_Block] = []
+    blocks: list[Block] = []
     for index, token in enumerate(tokens):
-        if token.type not in ("heading_open", "paragraph_open") or token.level != 0:
+        if token.type not in ("heading_open", "paragraph_open"):
+            continue
+        if token.level and not every_level:
             continue
         kind = BlockKind.HEADING if token.type == "heading_open" else BlockKind.PARAGRAPH
-        blocks.append(_Block(kind, tokens[index + 1], env))
+        blocks.append(Block(kind, tokens[index + 1], env, base, token.level))
     return blocks
 
 
-def _strip_runs(runs: list[Run]) -> tuple[Run, ...]:
+def strip_runs(runs: list[Run]) -> tuple[Run, ...]:
     """The runs with the paragraph's leading and trailing whitespace removed."""
     trimmed = [run for run in runs if run.text]
     if trimmed:
@@ -313,19 +341,17 @@ def _strip_runs(runs: list[Run]) -> tuple[Run, ...]:
     return tuple(run for run in trimmed if run.text)
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
 def _is_truncated_copy(description: str, paragraph: str) -> bool:
     """Whether a description is only the start of the paragraph, cut off by some tool."""
-    cut = _normalise(description).rstrip(".… ")
-    return bool(cut) and _normalise(paragraph).startswith(cut)
+    cut = normalise(description).rstrip(".… ")
+    return bool(cut) and normalise(paragraph).startswith(cut)
 
 
-def _headline_and_summary(
-    meta: dict[str, Any], blocks: list[_Block]
-) -> tuple[str, tuple[Run, ...]]:
+def _headline_and_summary(meta: dict[str, Any], blocks: list[Block]) -> tuple[str, tuple[Run, ...]]:
     title = str(meta.get("title") or "").strip()
     title = " ".join(title.split())
     if not title:
@@ -337,13 +363,13 @@ def _headline_and_summary(
         if first is not None and first.single_line and len(first.text) <= MAX_TITLE_PARAGRAPH:
             title = first.text
 
-    captions = {_normalise(alt) for block in blocks for _, alt in block.images if alt.strip()}
-    paragraph: _Block | None = None
+    captions = {normalise(alt) for block in blocks for _, alt in block.images if alt.strip()}
+    paragraph: Block | None = None
     for block in blocks:
-        text = _normalise(block.text)
+        text = normalise(block.text)
         if block.kind is not BlockKind.PARAGRAPH or not text or block.images:
             continue
-        if text == _normalise(title) or text in captions:
+        if text == normalise(title) or text in captions:
             continue
         paragraph = block
         break
@@ -352,7 +378,7 @@ def _headline_and_summary(
     if paragraph is not None and not (
         description and not _is_truncated_copy(description, paragraph.text)
     ):
-        return title, _strip_runs(paragraph.runs)
+        return title, strip_runs(paragraph.runs)
     if description:
         return title, (Run(description),)
     return title, ()

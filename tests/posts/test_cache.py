@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -72,11 +73,12 @@ def test_any_post_comes_back_exactly(
 
 
 def test_the_seed_post_and_the_sample_content_come_back_exactly() -> None:
-    for path in [SEED, *sorted(CONTENT.rglob("*.md"))]:
-        if path.parts[-2] == "_drafts":
-            continue
-        post = read_post(path)
-        assert load_post(path, dump_post(post)) == post, path
+    library = PostLibrary(CONTENT)  # the flat posts and the Jekyll site's
+    library.scan()
+    for post in [read_post(SEED), *library.posts]:
+        assert load_post(post.path, dump_post(post)) == post, post.path
+    warned = replace(library.posts[0], has_time=False, warnings=("a date from the file name",))
+    assert load_post(warned.path, dump_post(warned)) == warned
 
 
 def test_a_restart_reads_from_the_cache_and_an_edit_is_read_again(
@@ -166,6 +168,8 @@ def test_the_key_follows_the_reading_rules_and_not_the_library() -> None:
         POSTS_PACKAGE / "model.py",
         POSTS_PACKAGE / "limits.py",
         POSTS_PACKAGE / "tidy.py",
+        POSTS_PACKAGE / "site.py",
+        *(POSTS_PACKAGE / "jekyll").glob("*.py"),
     }
 
     assert cache_key(SEED, raw, reading_rules(edited("library.py", []))) == as_installed
@@ -174,6 +178,8 @@ def test_the_key_follows_the_reading_rules_and_not_the_library() -> None:
     assert cache_key(SEED, raw, reading_rules(edited("model.py", []))) != as_installed
     assert cache_key(SEED, raw, reading_rules(edited("limits.py", []))) != as_installed
     assert cache_key(SEED, raw, reading_rules(edited("tidy.py", []))) != as_installed
+    assert cache_key(SEED, raw, reading_rules(edited("site.py", []))) != as_installed
+    assert cache_key(SEED, raw, reading_rules(edited("permalinks.py", []))) != as_installed
 
 
 def test_the_key_follows_the_file_path_and_bytes() -> None:
@@ -196,6 +202,7 @@ def test_an_entry_read_under_other_rules_is_never_recalled(
 
     new_rules = reading_rules(edited("parse.py", []))
     monkeypatch.setattr(
-        "bot.posts.cache.cache_key", lambda path, raw: cache_key(path, raw, new_rules)
+        "bot.posts.cache.cache_key",
+        lambda path, raw, site=b"": cache_key(path, raw, new_rules, site),
     )
     assert PostCache(cache_file).recall(path, path.read_bytes())[1] is None

@@ -23,9 +23,18 @@ CONTENT = Path(__file__).resolve().parents[2] / "content"
 def test_sample_content_loads_without_rejections() -> None:
     library = PostLibrary(CONTENT)
     library.scan()
-    assert library.rejected == ()
-    assert len(library.posts) >= 12
+    assert library.rejected == () and library.warnings == ()
+    flat = [post for post in library.posts if "/_posts/" not in post.id]
+    site = [post for post in library.posts if post.id.startswith("blog/_posts/")]
+    assert len(flat) >= 12 and len(site) >= 3 and len(library.posts) == len(flat) + len(site)
     assert len(library.categories) >= 4
+    # The site's posts link to their permalinks, with their images made absolute.
+    assert all(
+        post.url and post.url.startswith("https://www.example-news.com/blog/") for post in site
+    )
+    assert any(post.image and post.image.startswith("https://www.example-news.com/blog/assets/")
+               for post in site)  # fmt: skip
+    assert any(not post.has_time for post in site)
 
 
 # --- which files load --------------------------------------------------------------------------

@@ -16,8 +16,10 @@ elsewhere on the machine.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -95,13 +97,26 @@ def folder_categories(relative_path: str) -> tuple[str, ...]:
     if relative_path.startswith("_posts"):
         return ()
     head = relative_path.split("_posts", 1)[0]
-    basename = PurePosixPath(relative_path).name
+    basename = relative_path.rpartition("/")[2]
     return tuple(part for part in head.split("/") if part and part not in ("_posts", basename))
 
 
-def find_posts(root: Path, config: SiteConfig) -> Iterator[PostFile]:
-    """Every post file of the site at `root`, as Jekyll would find them, in a stable order."""
-    walker = _Walker(root, config)
+#: What `find_posts` found in each `_posts` folder: the folders listed (with their modification
+#: times) and the posts, by the `_posts` folder's path. Valid for one configuration only.
+PostsMemo = dict[str, tuple[tuple[tuple[str, int], ...], tuple[PostFile, ...]]]
+#: A folder modified this recently may change again within the same tick of the file system's
+#: clock (a whole second on some), and its modification time would not show it.
+_SETTLED_NS = 2_000_000_000
+
+
+def find_posts(root: Path, config: SiteConfig, memo: PostsMemo | None = None) -> Iterator[PostFile]:
+    """Every post file of the site at `root`, as Jekyll would find them, in a stable order.
+
+    With `memo` (kept by the caller between walks of the site with the same `config`), a
+    `_posts` folder none of whose folders changed since the last walk is not listed again: a
+    rescan of a large unchanged site then costs one `stat` per folder.
+    """
+    walker = _Walker(root, config, memo)
     yield from walker.walk("")
 
 
@@ -127,6 +142,17 @@ def post_file(root: Path, site_path: str, config: SiteConfig) -> PostFile | None
     return walker.post(folder, inside)
 
 
+def _unchanged(folders: tuple[tuple[str, int], ...]) -> bool:
+    """Whether every folder still has the modification time it had, settled, when listed."""
+    for folder, listed in folders:
+        try:
+            if listed < 0 or os.stat(folder).st_mtime_ns != listed:
+                return False
+        except OSError:
+            return False
+    return True
+
+
 def language_folders(files: Iterable[PostFile], config: SiteConfig) -> frozenset[str]:
     """The folders that hold one language each, when the site is laid out by language.
 
@@ -145,15 +171,25 @@ def language_folders(files: Iterable[PostFile], config: SiteConfig) -> frozenset
 class _Walker:
     """One walk over a site, with the entry rules of Jekyll's `EntryFilter`."""
 
-    def __init__(self, root: Path, config: SiteConfig) -> None:
+    def __init__(self, root: Path, config: SiteConfig, memo: PostsMemo | None = None) -> None:
         self.root = root
         self.config = config
+        self.memo = memo
         self.real_root = os.path.realpath(root)
         self.extensions = config.markdown_and_html
         self.excludes = tuple(
             pattern.lstrip("/") for pattern in config.exclude if pattern not in config.include
         )
         self.seen: set[str] = set()
+        # What `excluded` asks of a file, in one expression: the pattern matches it whole, or
+        # the path starts with the pattern's text.
+        self.file_excludes = re.compile(
+            "|".join(
+                f"(?:{fnmatch.translate(pattern)})|{re.escape(pattern)}"
+                for pattern in self.excludes
+            )
+            or "(?!)"
+        )
 
     def walk(self, folder: str) -> Iterator[PostFile]:
         directory = self.root / folder if folder else self.root
@@ -175,26 +211,56 @@ class _Walker:
         base = self.root / folder / "_posts" if folder else self.root / "_posts"
         if not base.is_dir() or not self.inside_root(base):
             return
-        for inside in sorted(self.files_below(base, "")):
-            post = self.post(folder, inside)
+        key = str(base)
+        if self.memo is not None and key in self.memo:
+            folders, found = self.memo[key]
+            if _unchanged(folders):
+                yield from found
+                return
+        listed: list[tuple[str, int]] = []
+        links: set[str] = set()
+        found_now = []
+        for inside in sorted(self.files_below(base, "", listed, links)):
+            post = self.post(folder, inside, linked=inside in links)
             if post is not None:
-                yield post
+                found_now.append(post)
+        if self.memo is not None:
+            self.memo[key] = (tuple(listed), tuple(found_now))
+        yield from found_now
 
-    def files_below(self, base: Path, prefix: str) -> Iterator[str]:
-        """Paths under `base` as Ruby's `Dir["**/*"]` lists them: no hidden names."""
-        for entry in self.entries(base / prefix if prefix else base):
+    def files_below(
+        self, base: Path, prefix: str, listed: list[tuple[str, int]], links: set[str]
+    ) -> Iterator[str]:
+        """Paths under `base` as Ruby's `Dir["**/*"]` lists them: no hidden names. Each folder
+        listed goes into `listed`, with its modification time as it was before listing it, and
+        each file that is a symlink into `links`."""
+        folder = base / prefix if prefix else base
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except OSError:
+            mtime = -1
+        # A folder changed moments ago may change again within the same tick of the file
+        # system's clock, unseen: it is listed again at the next walk, until it has settled.
+        listed.append((str(folder), mtime if time.time_ns() - mtime > _SETTLED_NS else -1))
+        for entry in self.entries(folder):
             if entry.name.startswith("."):
                 continue
             inside = f"{prefix}/{entry.name}" if prefix else entry.name
             if entry.is_dir():
                 if not entry.is_symlink():
-                    yield from self.files_below(base, inside)
+                    yield from self.files_below(base, inside, listed, links)
             elif entry.is_file():
+                if entry.is_symlink():
+                    links.add(inside)
                 yield inside
 
-    def post(self, folder: str, inside: str) -> PostFile | None:
-        """The post at `folder/_posts/inside`, or None when Jekyll's rules leave it out."""
-        name = PurePosixPath(inside).name
+    def post(self, folder: str, inside: str, *, linked: bool = True) -> PostFile | None:
+        """The post at `folder/_posts/inside`, or None when Jekyll's rules leave it out.
+
+        `linked=False` says the file is no symlink, in a `_posts` folder already found inside
+        the site: then it is inside the site too, and its path is not resolved again.
+        """
+        name = inside.rpartition("/")[2]
         if inside.startswith(_SPECIAL_START) or name.startswith(_SPECIAL_START):
             return None
         if inside.endswith("~"):
@@ -206,7 +272,7 @@ class _Walker:
         if self.excluded(site_path, is_dir=False):
             return None
         path = self.root / site_path
-        if not self.inside_root(path):
+        if linked and not self.inside_root(path):
             return None
         relative = self.relative_path(site_path)
         return PostFile(
@@ -244,6 +310,8 @@ class _Walker:
         )
 
     def excluded(self, path: str, *, is_dir: bool) -> bool:
+        if not is_dir:  # one pattern for all: this is asked of every post file
+            return self.file_excludes.match(path) is not None
         # `File.fnmatch?` without flags lets `*` match "/" too, as `fnmatchcase` does.
         return any(
             fnmatchcase(path, pattern)
