@@ -230,7 +230,9 @@ class EditorDesk:
             case Kind.RETRACT:
                 current = self._library.get(post.id) or post
                 try:
-                    await asyncio.to_thread(mark_retracted, current, newsroom=self._newsroom)
+                    await asyncio.to_thread(
+                        mark_retracted, current, newsroom=self._newsroom, read=self._library.read_as
+                    )
                 except EditorError as exc:
                     return texts("admin.retract_failed", post=post.id, problem=str(exc))
                 await self._refresh()

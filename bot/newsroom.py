@@ -31,7 +31,7 @@ import secrets
 import stat
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -156,15 +156,22 @@ def write_post_file(path: Path, text: str) -> Post:
     return read_post(path)
 
 
-def mark_retracted(post: Post, *, newsroom: Path | None = None) -> Post:
+def mark_retracted(
+    post: Post,
+    *,
+    newsroom: Path | None = None,
+    read: Callable[[Path, bytes], Post] = parse_post,
+) -> Post:
     """Retract a post: in `newsroom`'s `retractions.json` when given, else in its own file.
 
+    `read` reads a file's bytes as the library does (a Jekyll site's post by the site's rules):
+    the edited file must read as the same post, retracted, before it replaces the old one.
     Returns the post as readers will now have it. `EditorError` when it cannot be recorded;
     nothing is changed then.
     """
     if newsroom is not None:
         return _record_retraction(post, newsroom)
-    return _retract_in_file(post)
+    return _retract_in_file(post, read)
 
 
 # --- retractions kept in the newsroom folder ---------------------------------------------------
@@ -258,7 +265,7 @@ def _record_retraction(post: Post, newsroom: Path) -> Post:
 # --- retractions written into the post -------------------------------------------------------
 
 
-def _retract_in_file(post: Post) -> Post:
+def _retract_in_file(post: Post, read: Callable[[Path, bytes], Post]) -> Post:
     path = Path(os.path.realpath(post.path))  # a post reached through a link keeps its link
     try:
         raw = path.read_bytes()
@@ -267,8 +274,8 @@ def _retract_in_file(post: Post) -> Post:
     updated = with_retracted_line(raw)
     before = after = None
     with suppress(PostError):
-        before = parse_post(post.path, raw)
-        after = parse_post(post.path, updated) if updated is not None else None
+        before = read(post.path, raw)
+        after = read(post.path, updated) if updated is not None else None
     # Nothing but the retraction may change: the same post, now retracted.
     if (
         updated is None

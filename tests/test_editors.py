@@ -195,6 +195,24 @@ async def test_a_retraction_is_written_into_the_post(newsroom: Newsroom, content
     assert newsroom.refreshes == [False]
 
 
+async def test_a_post_of_a_jekyll_site_is_retracted_by_the_sites_rules(
+    store: Store, content: Path, clock: Clock
+) -> None:
+    # A date only Jekyll reads, and no title: the plain folder's rules would refuse this file.
+    (content / "_config.yml").write_text("url: https://news.example.org\n", encoding="utf-8")
+    (content / "_posts").mkdir()
+    post_file = content / "_posts" / "2014-09-08-river-levels.md"
+    post_file.write_text("---\ndate: September 8, 2014\n---\nThe river rose.\n", encoding="utf-8")
+    desk = Newsroom(store, content, clock)
+    [post] = desk.library.posts
+    asked = await desk.desk.retract([post.id], EDITOR, EN)
+    assert asked.request is not None
+    assert await desk.desk.carry_out(asked.request, EN) == EN("admin.retracted", post=post.id)
+    assert "retracted: true" in post_file.read_text(encoding="utf-8")
+    retracted = desk.library.get(post.id)
+    assert retracted is not None and retracted.retracted
+
+
 # --- oversight -----------------------------------------------------------------------------------
 
 

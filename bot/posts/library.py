@@ -117,6 +117,7 @@ class PostLibrary:
         self._site_url = site_url
         self._site_notices: tuple[_Linkless, ...] = ()
         self._sites: dict[str, Site] = {}
+        self._in_sites: dict[str, tuple[Site, PostFile]] = {}
         self._post_notices: tuple[Notice, ...] = ()
         self._also = also
         self._amendments = amendments
@@ -145,6 +146,7 @@ class PostLibrary:
                 roots.update(dict.fromkeys(post_files(folder, unreadable), real))
         in_sites, broken, notices = self._open_sites(site_folders, real_root)
         roots.update(dict.fromkeys(in_sites, real_root))
+        self._in_sites = in_sites
         seen = set(roots)
         # What a folder that cannot be listed (or a site whose configuration cannot be read)
         # held at the last scan is kept as it was.
@@ -258,6 +260,12 @@ class PostLibrary:
             log.debug("reading a post failed unexpectedly file=%s", path, exc_info=True)
             reason = one_line(f"cannot be read ({type(exc).__name__}: {exc})")
             return Rejection(self._relative(path), reason)
+
+    def read_as(self, path: Path, raw: bytes) -> Post:
+        """What `raw` would become as the post file at `path`, read by the rules the last scan
+        read that file with (its Jekyll site's, or the plain folder's): how an editor's change
+        to a file is checked before it replaces the file. `PostError` when it would not load."""
+        return self._parse(path, raw, self._in_sites.get(str(path)))
 
     @staticmethod
     def _parse(path: Path, raw: bytes, in_site: tuple[Site, PostFile] | None) -> Post:
