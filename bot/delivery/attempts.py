@@ -42,8 +42,6 @@ log = logging.getLogger(__name__)
 
 #: How long all sending pauses, each time, while Telegram refuses the bot's token or address.
 TOKEN_REFUSED_PAUSE = 60.0
-#: Refusals of different chats closer together than this are read as the overall limit.
-OVERALL_FLOOD_WINDOW = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +86,6 @@ class Attempts:
         self._metrics = metrics
         self._moved = moved
         self._on_sent = on_sent
-        self._recent_floods: dict[int, float] = {}
         self.sent = 0
         """Deliveries Telegram accepted in this run."""
         self.failed = 0
@@ -235,19 +232,8 @@ class Attempts:
                 pass  # about this request alone: its delivery or revision decides
 
     def _flood_control(self, chat: int, delay: float) -> None:
-        """Hold the chat for as long as Telegram asked, and the whole queue when it is global.
-
-        Telegram does not say which limit was hit. One chat refused is that chat's limit;
-        two different chats refused within a second is the bot's overall one.
-        """
+        """Hold the chat for as long as Telegram asked; the pace judges whether the refusals
+        of the last second show the bot's overall limit, and then holds everything."""
         self._metrics.flood_control.inc()
-        self._pace.hold_chat(chat, delay)
-        now = time.monotonic()
-        self._recent_floods = {
-            c: t for c, t in self._recent_floods.items() if now - t < OVERALL_FLOOD_WINDOW
-        }
-        self._recent_floods[chat] = now
-        if len(self._recent_floods) >= 2:
-            self._pace.hold_all(delay)
-            self._pace.widen()
-        log.warning("flood control chat=%s retry_after=%.0fs", chat, delay)
+        overall = self._pace.refused(chat, delay)
+        log.warning("flood control chat=%s retry_after=%.0fs overall=%s", chat, delay, overall)
