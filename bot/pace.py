@@ -123,9 +123,7 @@ class Pace:
             if now - at >= 1.0:
                 break
             sent += 1
-        overall = len(self._refusals) >= max(
-            OVERALL_REFUSALS_LEAST, OVERALL_REFUSED_SHARE * sent
-        )
+        overall = len(self._refusals) >= max(OVERALL_REFUSALS_LEAST, OVERALL_REFUSED_SHARE * sent)
         if overall:
             self.hold_all(delay)
             self.widen()

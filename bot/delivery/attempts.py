@@ -73,9 +73,11 @@ class Attempts:
         retry: RetryPolicy,
         metrics: Metrics,
         moved: Callable[[], None],
+        retry_in: Callable[[float], None] = lambda _: None,
         on_sent: Callable[[Delivery], Awaitable[None]] | None = None,
     ) -> None:
-        """`moved` is called when a chat moved to a new id, whose deliveries are due there now."""
+        """`moved` is called when a chat moved to a new id, whose deliveries are due there now;
+        `retry_in(seconds)` when a delivery was put back to wait, so it goes when due."""
         self._cards = cards
         self._corrections = corrections
         self._library = library
@@ -85,6 +87,7 @@ class Attempts:
         self._retry = retry
         self._metrics = metrics
         self._moved = moved
+        self._retry_in = retry_in
         self._on_sent = on_sent
         self.sent = 0
         """Deliveries Telegram accepted in this run."""
@@ -106,8 +109,10 @@ class Attempts:
             match await self._act_on(chat, exc):
                 case Fault.TIMED_OUT | Fault.NETWORK:
                     self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
-                case Fault.RETRY_LATER | Fault.TOKEN_REFUSED | Fault.CHAT_MOVED | Fault.CHAT_GONE:
-                    pass  # it waits for its chat or the bot, moved with its chat, or was dropped
+                case Fault.RETRY_LATER | Fault.TOKEN_REFUSED:
+                    self._wait(delivery, f"{type(exc).__name__}: {exc}")
+                case Fault.CHAT_MOVED | Fault.CHAT_GONE:
+                    pass  # it moved with its chat, or was dropped with it
                 case _:
                     log.error("telegram refused post=%s chat=%s error=%s", post.id, chat, exc)
                     self._fail(delivery, str(exc), reason="rejected")
@@ -130,6 +135,24 @@ class Attempts:
             if self._on_sent is not None:
                 await self._on_sent(delivery)
 
+    def _wait(self, delivery: Delivery, error: str) -> None:
+        """Keep the delivery as long as Telegram asked its chat (or the bot) to wait.
+
+        The time is written with the delivery, so its chat still waits after a restart; it
+        is no attempt of the delivery's own.
+        """
+        wait = max(self._pace.chat_wait(delivery.chat_id), self._pace.paused)
+        self._outcomes.note(
+            Outcome(
+                delivery.id,
+                Status.PENDING,
+                error=error,
+                not_before=time.time() + wait,
+                counts_as_attempt=False,
+            )
+        )
+        self._retry_in(wait)
+
     def _retry_later(self, delivery: Delivery, error: str) -> None:
         attempt = delivery.attempts + 1
         if attempt >= self._retry.attempts:
@@ -138,9 +161,12 @@ class Attempts:
         delay = self._retry.delay(attempt)
         self._metrics.retries.inc()
         log.warning("retrying delivery=%s delay=%.1fs error=%s", delivery.id, delay, error)
+        # The chat waits too: its later posts must not overtake this one.
+        self._pace.hold_chat(delivery.chat_id, delay)
         self._outcomes.note(
             Outcome(delivery.id, Status.PENDING, error=error, not_before=time.time() + delay)
         )
+        self._retry_in(delay)
 
     def _fail(self, delivery: Delivery, error: str, *, reason: str) -> None:
         self.failed += 1

@@ -44,6 +44,9 @@ from bot.store import Delivery, Outcome, Status, Store
 
 log = logging.getLogger(__name__)
 
+#: The least time between two passes begun for a waiting delivery's sake.
+REPASS_AFTER = 0.05
+
 #: Whether the running task still holds the overall turn it was given (see `_turn_for`).
 _SPARE_TURN: ContextVar[bool] = ContextVar("newsbot_spare_turn", default=False)
 
@@ -79,6 +82,8 @@ class Sender:
         self._stopping = asyncio.Event()
         self._in_flight: dict[Key, asyncio.Task[None]] = {}
         self._busy_chats: set[int] = set()
+        self._wake_timer: asyncio.TimerHandle | None = None
+        self._wake_due: float | None = None
         self._outcomes = OutcomeWriter(store, in_flight=lambda: bool(self._in_flight))
         self._writer: asyncio.Task[None] | None = None
         self._cards = Cards(
@@ -94,6 +99,7 @@ class Sender:
             retry=retry or RetryPolicy(),
             metrics=metrics or Metrics(),
             moved=self.wake,
+            retry_in=self._retry_in,
             on_sent=on_sent,
         )
 
@@ -131,6 +137,7 @@ class Sender:
         writer = asyncio.create_task(self._outcomes.run(), name="newsbot-outcomes")
         self._writer = writer
         try:
+            await self._resume_waits()
             while not self._stopping.is_set():
                 self._wake.clear()
                 revised, soonest = await self._revision_pass()
@@ -138,6 +145,8 @@ class Sender:
                 if not (revised or started):
                     await self._idle(min((t for t in (soonest, later) if t), default=None))
         finally:
+            if self._wake_timer is not None:
+                self._wake_timer.cancel()
             await self._drain()
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
@@ -158,6 +167,13 @@ class Sender:
         """Stop taking deliveries; `run()` then finishes what is in flight and returns."""
         self._stopping.set()
         self._wake.set()
+
+    async def _resume_waits(self) -> None:
+        """Keep waiting the chats Telegram asked to wait before a restart (their deliveries
+        carry the time), so that nothing, not even a correction, reaches them early."""
+        now = time.time()
+        for chat, until in (await self._store.waiting_chats(now)).items():
+            self._pace.hold_chat(chat, until - now)
 
     async def _idle(self, soonest: float | None) -> None:
         timeout = 1.0 if soonest is None else min(max(soonest - time.monotonic(), 0.01), 1.0)
@@ -180,33 +196,49 @@ class Sender:
     # --- the queue ----------------------------------------------------------------------------
 
     async def _pass(self) -> tuple[int, float | None]:
-        """Go once through the due deliveries, starting those whose chat may receive now.
+        """Go once through the queue, starting the deliveries whose chat may receive now.
 
-        Returns how many were started and, if some were held back for their chat's pace, the
-        monotonic time the first of them may go.
+        Each chat gets its deliveries in queue order: one that must wait (for its chat's pace,
+        for Telegram's `retry_after`, for its backoff, or in flight) keeps every later one of
+        its chat waiting behind it in this pass. When a waiting delivery's time comes, or new
+        work is queued, the pass ends early and the next begins at the top of the queue, so a
+        retry goes when it is due, not when a long pass comes round again.
+
+        Returns how many were started and, if some were held back, the monotonic time the
+        first of them may go.
         """
         started = 0
         soonest: float | None = None
         cursor: tuple[int, int] | None = None
+        waiting: set[int] = set()  # chats with an earlier delivery that did not go
         while not self._stopping.is_set():
             # Taken before the page is read: a row in flight now may be answered and recorded
             # while this page is worked through, and must not be started a second time.
             busy = set(self._in_flight) | self._outcomes.unrecorded
-            page = await self._store.due(time.time(), after=cursor, limit=200)
+            page = await self._store.queue(after=cursor, limit=200)
             if not page:
                 break
             cursor = (page[-1].priority, page[-1].id)
+            now = time.time()
             for delivery in page:
+                chat = delivery.chat_id
                 key = ("delivery", delivery.id)
                 if key in busy or key in self._outcomes.unrecorded:
+                    waiting.add(chat)
                     continue
-                if delivery.chat_id in self._store.stopped_chats:
+                if chat in self._store.stopped_chats:
                     self._outcomes.note(
                         Outcome(delivery.id, Status.CANCELLED, error="chat stopped")
                     )
                     continue
+                if delivery.not_before > now:
+                    waiting.add(chat)
+                    soonest = _earliest(soonest, delivery.not_before - now)
+                    continue
+                if chat in waiting:
+                    continue
                 if self._wake.is_set() and started:
-                    break  # new work (a correction, breaking news): look at the queue again
+                    break  # new work, or a retry's time came: look at the queue again
                 if not self._is_live(delivery.post_id):
                     # Withdrawn after this page was read: no turn, no message.
                     self._outcomes.note(
@@ -215,17 +247,43 @@ class Sender:
                     continue
                 wait = await self._offer(
                     key,
-                    delivery.chat_id,
+                    chat,
                     delivery.chat_type,
                     partial(self._attempts.deliver, delivery),
                 )
                 if wait < 0:
                     break
+                if wait > 0:
+                    waiting.add(chat)
                 started += wait == 0
                 soonest = _earliest(soonest, wait)
             if self._wake.is_set() and started:
                 break  # something new (perhaps more urgent) arrived: begin again at the top
+        if soonest is not None:
+            self._wake_at(soonest)
         return started, soonest
+
+    def _wake_at(self, due: float) -> None:
+        """Look at the queue again at monotonic time `due` (or a moment later), when a waiting
+        delivery may go: a pass under way then ends and the next starts at the top."""
+        due = max(due, time.monotonic() + REPASS_AFTER)
+        if self._wake_due is not None and self._wake_due <= due:
+            return
+        if self._wake_timer is not None:
+            self._wake_timer.cancel()
+        self._wake_due = due
+        self._wake_timer = asyncio.get_running_loop().call_later(
+            due - time.monotonic(), self._timer_woke
+        )
+
+    def _timer_woke(self) -> None:
+        self._wake_due = None
+        self._wake_timer = None
+        self._wake.set()
+
+    def _retry_in(self, seconds: float) -> None:
+        """A delivery was put back to wait `seconds`: be there when its time comes."""
+        self._wake_at(time.monotonic() + seconds)
 
     def _is_live(self, post_id: str) -> bool:
         post = self._library.get(post_id)

@@ -66,6 +66,8 @@ class Delivery:
     attempts: int
     created_at: float | None = None
     """When it was queued (Unix seconds): for a broadcast, when the post was first seen."""
+    not_before: float = 0.0
+    """When it may go (Unix seconds): after flood control or a fault, later than now."""
 
 
 @dataclass(frozen=True, slots=True)
