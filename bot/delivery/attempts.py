@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from telegram.error import TelegramError
 
 from bot.corrections import Corrections
-from bot.delivery.cards import Cards
+from bot.delivery.cards import Cards, ImagePending
 from bot.delivery.outcomes import OutcomeWriter
 from bot.metrics import Metrics
 from bot.pace import Pace
@@ -116,6 +116,10 @@ class Attempts:
                 case _:
                     log.error("telegram refused post=%s chat=%s error=%s", post.id, chat, exc)
                     self._fail(delivery, str(exc), reason="rejected")
+        except ImagePending:
+            # Telegram cannot fetch the image and its download is under way: the delivery
+            # waits for it (the sender looks again when it is over), and that is no attempt.
+            self._outcomes.note(Outcome(delivery.id, Status.PENDING, counts_as_attempt=False))
         except Exception as exc:  # a bug or a local fault (disk, database): never a silent loop
             log.exception("delivery error delivery=%s", delivery.id)
             self._retry_later(delivery, f"{type(exc).__name__}: {exc}")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
@@ -87,8 +88,15 @@ class Sender:
         self._outcomes = OutcomeWriter(store, in_flight=lambda: bool(self._in_flight))
         self._writer: asyncio.Task[None] | None = None
         self._cards = Cards(
-            bot, images, turn=self._turn_for, style=style, paid_broadcast=paid_broadcast
+            bot,
+            images,
+            turn=self._turn_for,
+            style=style,
+            paid_broadcast=paid_broadcast,
+            on_ready=self.wake,
         )
+        # A download for an upload runs on its own; when it is over, its chats may go.
+        images.on_ready = lambda _url: self.wake()
         self._attempts = Attempts(
             cards=self._cards,
             corrections=Corrections(bot, images, turn=self._revision_turn),
@@ -239,7 +247,8 @@ class Sender:
                     continue
                 if self._wake.is_set() and started:
                     break  # new work, or a retry's time came: look at the queue again
-                if not self._is_live(delivery.post_id):
+                post = self._library.get(delivery.post_id)
+                if post is None or not post.is_live(datetime.now(UTC)):
                     # Withdrawn after this page was read: no turn, no message.
                     self._outcomes.note(
                         Outcome(delivery.id, Status.CANCELLED, error="post withdrawn")
@@ -250,6 +259,7 @@ class Sender:
                     chat,
                     delivery.chat_type,
                     partial(self._attempts.deliver, delivery),
+                    post=post,
                 )
                 if wait < 0:
                     break
@@ -284,10 +294,6 @@ class Sender:
     def _retry_in(self, seconds: float) -> None:
         """A delivery was put back to wait `seconds`: be there when its time comes."""
         self._wake_at(time.monotonic() + seconds)
-
-    def _is_live(self, post_id: str) -> bool:
-        post = self._library.get(post_id)
-        return post is not None and post.is_live(datetime.now(UTC))
 
     async def _unless_stopping(self, waiting: Callable[[], Awaitable[object]]) -> bool:
         """Wait for something unless a stop comes first; returns whether it completed.
@@ -335,10 +341,16 @@ class Sender:
         chat_id: int,
         chat_type: str,
         work: Callable[[], Coroutine[Any, Any, None]],
+        *,
+        post: Post | None = None,
     ) -> float:
         """Start `work` when its chat may receive now and a slot is free; it waits its turn.
 
-        Returns 0 when started, -1 when stopping, else seconds until the chat may receive.
+        A delivery's `post` may have an image another chat is trying for all (`claim_image`):
+        then it waits for that, and the sender is woken when it is over.
+
+        Returns 0 when started, -1 when stopping, else seconds until the chat may receive
+        (infinite when waiting for an image).
         """
         if self._stopping.is_set():
             return -1
@@ -347,10 +359,18 @@ class Sender:
         wait = self._pace.chat_wait(chat_id)
         if wait > 0:
             return wait
+        if post is not None and not self._cards.claim_image(post, claim=False)[0]:
+            return math.inf
         if not self._slots.locked():
             await self._slots.acquire()  # free: no wait, so no need to race a stop
         elif not await self._unless_stopping(self._slots.acquire):
             return -1
+        image: str | None = None
+        if post is not None:
+            go, image = self._cards.claim_image(post)
+            if not go:  # another chat took the image while this one waited for a slot
+                self._slots.release()
+                return math.inf
         self._busy_chats.add(chat_id)
         task = asyncio.create_task(
             self._in_turn(chat_id, chat_type, work), name=f"{key[0]}-{key[1]}"
@@ -361,6 +381,8 @@ class Sender:
             self._in_flight.pop(key, None)
             self._busy_chats.discard(chat_id)
             self._slots.release()
+            if image is not None:
+                self._cards.release_image(image)
             if not self._in_flight:
                 self._outcomes.drained()
 
@@ -412,8 +434,9 @@ class Sender:
 
 
 def _earliest(soonest: float | None, wait: float) -> float | None:
-    """The sooner of a monotonic time and `wait` seconds from now (a wait of 0 or less: none)."""
-    if wait <= 0:
+    """The sooner of a monotonic time and `wait` seconds from now (a wait of 0 or less, or
+    without end: none)."""
+    if wait <= 0 or wait == math.inf:
         return soonest
     due = time.monotonic() + wait
     return due if soonest is None else min(soonest, due)
