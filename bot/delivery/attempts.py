@@ -20,10 +20,12 @@ revision's own business: `bot.corrections` finishes those without an error.)
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -39,6 +41,9 @@ from bot.store import Delivery, Outcome, Revision, RevisionOutcome, SentMessage,
 from bot.telegram_errors import Classification, Fault, classify
 
 log = logging.getLogger(__name__)
+
+#: The delivery the running task is sending: a late answer to its request belongs to it.
+_DELIVERING: ContextVar[int | None] = ContextVar("newsbot_delivering", default=None)
 
 #: How long all sending pauses, each time, while Telegram refuses the bot's token or address.
 TOKEN_REFUSED_PAUSE = 60.0
@@ -103,6 +108,7 @@ class Attempts:
             self._outcomes.note(Outcome(delivery.id, Status.CANCELLED, error="post withdrawn"))
             return
         chat = delivery.chat_id
+        _DELIVERING.set(delivery.id)  # this task's context only
         try:
             answer = await self._cards.send(chat, post)
         except TelegramError as exc:
@@ -138,6 +144,20 @@ class Attempts:
             )
             if self._on_sent is not None:
                 await self._on_sent(delivery)
+
+    def late_answer(self, answer: bytes) -> None:
+        """A request that timed out was carried out after all: keep the message's id with its
+        delivery, whose retry may well have sent a second copy, so a correction or a
+        retraction reaches both. Called in the context of the request's task."""
+        delivery = _DELIVERING.get()
+        if delivery is None:
+            return  # an edit or a deletion: nothing to keep
+        try:
+            message_id = int(json.loads(answer)["result"]["message_id"])
+        except (ValueError, KeyError, TypeError):
+            return
+        log.warning("a timed-out send was delivered delivery=%s message=%s", delivery, message_id)
+        self._outcomes.note_copy(delivery, message_id)
 
     def _wait(self, delivery: Delivery, error: str) -> None:
         """Keep the delivery as long as Telegram asked its chat (or the bot) to wait.
@@ -197,7 +217,11 @@ class Attempts:
             card = self._cards.card_as_sent(post, copy.sent_as, copy.sent_image)
         outcome = RevisionOutcome(copy.delivery_id, done=True)
         try:
-            outcome = await self._corrections.make(copy, post, card)
+            # Every copy the reader has; one already revised is done again at no cost (an edit
+            # that changes nothing, a message already gone).
+            for message_id in (copy.message_id, *copy.copies):
+                revised = replace(copy, message_id=message_id)
+                outcome = await self._corrections.make(revised, post, card)
         except TelegramError as exc:
             match await self._act_on(copy.chat_id, exc):
                 case Fault.RETRY_LATER | Fault.TOKEN_REFUSED:

@@ -42,6 +42,7 @@ from bot.metrics import Metrics
 from bot.pace import FREE_RATE, Pace
 from bot.posts import Post, PostLibrary
 from bot.store import Delivery, Outcome, Status, Store
+from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,9 @@ class Sender:
             retry_in=self._retry_in,
             on_sent=on_sent,
         )
+        # A send that timed out may have been carried out: its late answer is kept.
+        if isinstance(bot.request, AiohttpRequest):
+            bot.request.late_answer = self._attempts.late_answer
 
     @property
     def sent(self) -> int:

@@ -263,3 +263,15 @@ class DeliveryQueries:
                     for o in outcomes
                 ],
             )
+
+    async def record_copies(self, copies: Sequence[tuple[int, int]]) -> None:
+        """Keep further message ids of deliveries, (delivery, message) pairs: a request that
+        timed out was carried out after all, so the chat has one more copy to revise."""
+        if not copies:
+            return
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE deliveries SET copies = json_insert(COALESCE(copies, '[]'), '$[#]', ?) "
+                "WHERE id = ?",
+                [(message_id, delivery_id) for delivery_id, message_id in copies],
+            )

@@ -99,6 +99,9 @@ class SentMessage:
     sent_image: str | None
     revision: Revision
     attempts: int
+    copies: tuple[int, ...] = ()
+    """Further messages of the same delivery in the chat (a timed-out request that was carried
+    out, then sent again): a revision reaches them too."""
 
 
 @dataclass(frozen=True, slots=True)
