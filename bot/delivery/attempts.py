@@ -132,13 +132,13 @@ class Attempts:
         else:
             self.sent += 1
             self._metrics.delivered(delivery.created_at)
-            photo = post.image or post.photo_id if answer.photo else None
+            photo = post.image or post.photo_id if answer.photo is not None else None
             self._outcomes.note(
                 Outcome(
                     delivery.id,
                     Status.SENT,
                     message_id=answer.message_id,
-                    sent_as="photo" if answer.photo else "text",
+                    sent_as="text" if answer.photo is None else "photo",
                     sent_image=photo,
                 )
             )

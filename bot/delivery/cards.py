@@ -23,10 +23,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
-from telegram import Bot, InputFile, Message
+from telegram import Bot, InputFile
 from telegram.error import TelegramError
 
-from bot.calls import keyboard, link_preview, photo_file_id
+from bot.calls import Sent, keyboard, link_preview, send
 from bot.images import ImageCache
 from bot.posts import Post
 from bot.render import Card, render
@@ -137,7 +137,7 @@ class Cards:
 
     # --- sending ----------------------------------------------------------------------------
 
-    async def send(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Message:
+    async def send(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Sent:
         """Send a post's card now, with its image when at all possible, else as text.
 
         Broadcasts use the sender's own bot; replies to commands pass the application's bot so
@@ -169,7 +169,7 @@ class Cards:
         await self._keep_file_id(url, answer)
         return answer
 
-    async def _upload(self, bot: Bot, chat_id: int, post: Post, url: str) -> Message:
+    async def _upload(self, bot: Bot, chat_id: int, post: Post, url: str) -> Sent:
         """Upload the image ourselves (once for all chats), or fall back to text.
 
         A broadcast never downloads in its turn: without the bytes at hand it starts the
@@ -205,38 +205,45 @@ class Cards:
 
     async def _call(
         self, bot: Bot, chat_id: int, card: Card, *, photo: str | InputFile | None = None
-    ) -> Message:
+    ) -> Sent:
         """Make the card's Bot API call for one chat (optionally with another photo).
 
         Only broadcasts, which go through the sender's own bot, are paid; a reply to a reader
-        is not part of the broadcast rate.
+        is not part of the broadcast rate. A broadcast's call is made as plain JSON
+        (`bot.calls.send`); a reply goes through PTB's methods like every other reply.
         """
         await self._turn(bot)
         params = card.params
+        if bot is self._bot:
+            call = {"chat_id": chat_id, **params}
+            if photo is not None:
+                call["photo"] = photo
+            if self._paid_broadcast:
+                call["allow_paid_broadcast"] = True
+            return await send(bot, card.method, call)
         buttons = keyboard(params, bot)
-        paid = True if self._paid_broadcast and bot is self._bot else None
         if card.has_photo:
-            return await bot.send_photo(
+            message = await bot.send_photo(
                 chat_id,
                 photo=photo or params["photo"],
                 caption=params["caption"],
                 parse_mode=params["parse_mode"],
                 reply_markup=buttons,
-                allow_paid_broadcast=paid,
             )
-        return await bot.send_message(
-            chat_id,
-            text=params["text"],
-            parse_mode=params["parse_mode"],
-            link_preview_options=link_preview(params),
-            reply_markup=buttons,
-            allow_paid_broadcast=paid,
-        )
+        else:
+            message = await bot.send_message(
+                chat_id,
+                text=params["text"],
+                parse_mode=params["parse_mode"],
+                link_preview_options=link_preview(params),
+                reply_markup=buttons,
+            )
+        return Sent.of(message)
 
-    async def _keep_file_id(self, url: str, answer: Message) -> None:
+    async def _keep_file_id(self, url: str, answer: Sent) -> None:
         """Remember the photo's file_id; the message is sent, so a failure here only costs
         a later re-fetch, and must not make the delivery look unsent."""
-        file_id = photo_file_id(answer)
+        file_id = answer.photo
         if file_id is None:
             return
         try:

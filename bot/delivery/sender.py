@@ -31,8 +31,9 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from telegram import Bot, Message
+from telegram import Bot
 
+from bot.calls import Sent
 from bot.corrections import Corrections
 from bot.delivery.attempts import Attempts, RetryPolicy
 from bot.delivery.cards import Cards, CardStyle
@@ -130,7 +131,7 @@ class Sender:
         """Outcomes noted but not yet committed to the database."""
         return self._outcomes.pending
 
-    async def send_post(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Message:
+    async def send_post(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Sent:
         """Send a post's card now, with its image when at all possible, else as text.
 
         Broadcasts use the sender's own bot; replies to commands pass the application's bot so
