@@ -67,6 +67,7 @@ class AiohttpRequest(BaseRequest):
 
     __slots__ = (
         "_connect_timeout",
+        "_late_waiting",
         "_media_write_timeout",
         "_pool_size",
         "_pool_timeout",
@@ -93,6 +94,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._late_waiting = 0
         self.late_answer: Callable[[bytes], None] | None = None
         """Given the body of a successful answer that came after its request timed out."""
 
@@ -156,7 +158,10 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        if self.late_answer is None or files or read is None:
+        # Each exchange waiting for a late answer holds a connection: a quarter of the pool at
+        # most, so a server that hangs cannot take the sender's connections away.
+        patient = self._late_waiting < max(1, self._pool_size // 4)
+        if self.late_answer is None or files or read is None or not patient:
             return await _exchange(session, method, url, body, timeout)
         return await self._patiently(session, method, url, body, timeout, read)
 
@@ -188,14 +193,21 @@ class AiohttpRequest(BaseRequest):
                 return await asyncio.shield(exchange)
         except TimeoutError:
             hook = self.late_answer
-            if hook is not None:
-                exchange.add_done_callback(
-                    lambda done: _hand_over(done, hook), context=contextvars.copy_context()
-                )
+            self._late_waiting += 1
+            exchange.add_done_callback(
+                lambda done: self._late_over(done, hook), context=contextvars.copy_context()
+            )
             raise TimedOut from None
         except asyncio.CancelledError:
             exchange.cancel()
             raise
+
+    def _late_over(
+        self, exchange: asyncio.Task[tuple[int, bytes]], hook: Callable[[bytes], None] | None
+    ) -> None:
+        self._late_waiting -= 1
+        if hook is not None:
+            _hand_over(exchange, hook)
 
 
 async def _connected_exchange(
