@@ -8,8 +8,15 @@ Guarantees, and where they come from:
   sent a second time.
 - A timeout is treated as "not delivered" and retried: a rare duplicate is better than a reader
   missing the news.
-- Flood control (`RetryAfter`) keeps the message and holds the chat; server and network errors
-  retry with exponential backoff and jitter, then give up with the reason recorded.
+- Flood control (`RetryAfter`) keeps the message and holds that chat alone, for as long as
+  Telegram asked; the wait is written with the delivery, so it holds over a restart. Server and
+  network errors retry with exponential backoff and jitter, then give up with the reason
+  recorded.
+- A waiting delivery goes when its time comes, whatever else is queued (a timer wakes the loop,
+  and the next pass starts at the top of the queue), and it keeps its chat's later deliveries
+  behind it: each chat gets its posts in queue order (a higher priority jumps ahead, on purpose).
+- A timed-out send whose answer arrives late leaves its message id with the delivery
+  (`bot.transport`), so revisions reach every copy a reader has.
 - A blocked bot or a vanished chat deactivates the chat (its settings are kept); a group that
   became a supergroup is moved to its new id and sent there.
 
@@ -26,7 +33,6 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -38,6 +44,7 @@ from bot.corrections import Corrections
 from bot.delivery.attempts import Attempts, RetryPolicy
 from bot.delivery.cards import Cards, CardStyle
 from bot.delivery.outcomes import Key, OutcomeWriter
+from bot.delivery.turns import Turns
 from bot.images import ImageCache
 from bot.metrics import Metrics
 from bot.pace import FREE_RATE, Pace
@@ -49,9 +56,6 @@ log = logging.getLogger(__name__)
 
 #: The least time between two passes begun for a waiting delivery's sake.
 REPASS_AFTER = 0.05
-
-#: Whether the running task still holds the overall turn it was given (see `_turn_for`).
-_SPARE_TURN: ContextVar[bool] = ContextVar("newsbot_spare_turn", default=False)
 
 
 class Sender:
@@ -76,13 +80,18 @@ class Sender:
         Telegram's free 30 a second needs (Telegram bills them in Stars). Edits and deletions
         cannot be paid for, so they then also keep to the free rate."""
         self._bot = bot
-        self._free_pace = Pace(FREE_RATE) if paid_broadcast else None
         self._store = store
         self._library = library
         self._pace = pace
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._turns = Turns(
+            bot,
+            pace,
+            stopping=self._stopping,
+            free_pace=Pace(FREE_RATE) if paid_broadcast else None,
+        )
         self._in_flight: dict[Key, asyncio.Task[None]] = {}
         self._busy_chats: set[int] = set()
         self._wake_timer: asyncio.TimerHandle | None = None
@@ -92,7 +101,7 @@ class Sender:
         self._cards = Cards(
             bot,
             images,
-            turn=self._turn_for,
+            turn=self._turns.for_call,
             style=style,
             paid_broadcast=paid_broadcast,
             on_ready=self.wake,
@@ -101,7 +110,7 @@ class Sender:
         images.on_ready = lambda _url: self.wake()
         self._attempts = Attempts(
             cards=self._cards,
-            corrections=Corrections(bot, images, turn=self._revision_turn),
+            corrections=Corrections(bot, images, turn=self._turns.for_revision),
             library=library,
             store=store,
             pace=pace,
@@ -300,24 +309,6 @@ class Sender:
         """A delivery was put back to wait `seconds`: be there when its time comes."""
         self._wake_at(time.monotonic() + seconds)
 
-    async def _unless_stopping(self, waiting: Callable[[], Awaitable[object]]) -> bool:
-        """Wait for something unless a stop comes first; returns whether it completed.
-
-        A pause for flood control can last minutes; a stop must not wait for it. The wait is
-        begun only when no stop has come yet: one never begun leaves no coroutine unawaited.
-        """
-        if self._stopping.is_set():
-            return False
-        task = asyncio.ensure_future(waiting())
-        stop = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
-        if task.done() and not task.cancelled():
-            return True
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        return False
-
     async def _revision_pass(self) -> tuple[int, float | None]:
         """Start the corrections and retractions that are due, before any new message.
 
@@ -368,7 +359,7 @@ class Sender:
             return math.inf
         if not self._slots.locked():
             await self._slots.acquire()  # free: no wait, so no need to race a stop
-        elif not await self._unless_stopping(self._slots.acquire):
+        elif not await self._turns.unless_stopping(self._slots.acquire):
             return -1
         image: str | None = None
         if post is not None:
@@ -378,7 +369,7 @@ class Sender:
                 return math.inf
         self._busy_chats.add(chat_id)
         task = asyncio.create_task(
-            self._in_turn(chat_id, chat_type, work), name=f"{key[0]}-{key[1]}"
+            self._turns.run_in_turn(chat_id, chat_type, work), name=f"{key[0]}-{key[1]}"
         )
         self._in_flight[key] = task
 
@@ -393,49 +384,6 @@ class Sender:
 
         task.add_done_callback(done)
         return 0
-
-    # --- turns ----------------------------------------------------------------------------------
-
-    async def _in_turn(
-        self, chat_id: int, chat_type: str, work: Callable[[], Coroutine[Any, Any, None]]
-    ) -> None:
-        """Wait for the overall turn, then do the work at once.
-
-        The turn is taken by the task that sends, just before its first call (the only thing
-        that may come between is looking up an image's `file_id` in the database), so the time
-        the pace records is close to the time the request leaves. Taken before the task
-        started, it was off by however long a busy event loop took to start the task, and at
-        1,000 messages a second that drift let more than the rate into some seconds.
-        """
-        if not self._pace.turn_now() and not await self._unless_stopping(self._pace.turn):
-            return
-        if self._pace.chat_wait(chat_id) > 0:
-            return  # flood control held the chat meanwhile: a later pass offers it again
-        self._pace.claim(chat_id, chat_type)
-        _SPARE_TURN.set(True)  # this task's context only: its first call uses this turn
-        await work()
-
-    async def _turn_for(self, bot: Bot) -> None:
-        """Every Bot API call of the sender takes a turn of the overall pace.
-
-        The first call of a delivery or revision uses the turn its task was given; a second
-        one (the text card after a refused photo, an upload, a caption after a refused image)
-        waits for a turn of its own, since Telegram counts every call. Replies to readers,
-        made through the application's bot, are not paced here.
-        """
-        if bot is not self._bot:
-            return
-        if _SPARE_TURN.get():
-            _SPARE_TURN.set(False)
-        elif not self._pace.turn_now():
-            await self._pace.turn()
-
-    async def _revision_turn(self) -> None:
-        """An edit or a deletion takes a turn of the overall pace, and of the free rate when
-        broadcasts are paid for: Telegram sells no paid edits."""
-        await self._turn_for(self._bot)
-        if self._free_pace is not None and not self._free_pace.turn_now():
-            await self._free_pace.turn()
 
 
 def _earliest(soonest: float | None, wait: float) -> float | None:
