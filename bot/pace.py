@@ -49,7 +49,7 @@ _FORGET_AFTER = 60.0
 #: Refusals of different chats within a second read as the overall limit only when there are at
 #: least this many, and at least this share of the messages sent in that second.
 OVERALL_REFUSALS_LEAST = 2
-OVERALL_REFUSED_SHARE = 0.1
+OVERALL_REFUSED_SHARE = 0.05
 
 
 class Pace:
@@ -111,7 +111,7 @@ class Pace:
         Returns whether they did. The judgment is made at the rate in force: different chats
         refused within a second count as the overall limit when they are at least
         `OVERALL_REFUSALS_LEAST` and `OVERALL_REFUSED_SHARE` of the messages sent in that
-        second. At 30 a second that is three refusals; at 1,000, a hundred: scattered per-chat
+        second. At 30 a second that is two refusals, as it always was; at 1,000, fifty: scattered per-chat
         refusals (2% of messages, say) leave every other chat at full speed.
         """
         self.hold_chat(chat_id, delay)
