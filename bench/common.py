@@ -394,9 +394,12 @@ def sender_concurrency(rate: float) -> int:
 class DoubleProcess:
     """`bench/double_process.py` as a child process, with its stdin/stdout protocol."""
 
-    def __init__(self, *, flood: str | None = None, latency: float = 0.0) -> None:
+    def __init__(
+        self, *, flood: str | None = None, latency: float = 0.0, faults: str | None = None
+    ) -> None:
         self._flood = flood
         self._latency = latency
+        self._faults = faults
         self._process: asyncio.subprocess.Process | None = None
         self.port = 0
 
@@ -404,6 +407,8 @@ class DoubleProcess:
         extra = ["--flood", self._flood] if self._flood else []
         if self._latency:
             extra += ["--latency", str(self._latency)]
+        if self._faults:
+            extra += ["--faults", self._faults]
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

@@ -43,6 +43,8 @@ class Counters:
         self.methods: Counter[str] = Counter()
         self.sent_at: list[float] = []
         self.watched: dict[int, list[float]] = {}
+        self.first_fault: dict[int, float] = {}
+        self.recovery: list[float] = []
 
     def fold(self) -> None:
         """Count the records the double kept since the last fold, then let them go."""
@@ -52,6 +54,12 @@ class Counters:
         for request in requests:
             self.statuses[request.status] += 1
             self.methods[request.method] += 1
+            chat = request.params.get("chat_id")
+            if request.method.startswith("send") and isinstance(chat, int):
+                if request.status == 429 or request.status >= 500:
+                    self.first_fault.setdefault(chat, request.at)
+                elif request.status == 200 and chat in self.first_fault:
+                    self.recovery.append(request.at - self.first_fault.pop(chat))
         for record in sent:
             self.sent_at.append(record.at)
             times = self.watched.get(record.chat_id)
@@ -73,6 +81,8 @@ class Counters:
             "statuses": {str(k): v for k, v in self.statuses.items()},
             "methods": dict(self.methods),
             "flood_errors": self._double.flood_errors,
+            "early_sends": self._double.early_sends,
+            "recovery": self.recovery,
             "watched": {str(k): v for k, v in self.watched.items()},
             "pid": os.getpid(),
         }
@@ -87,6 +97,9 @@ async def _serve(args: argparse.Namespace) -> None:
     double = TelegramDouble()
     if args.flood:
         double.enforce_flood_limits(*(int(x) for x in args.flood.split(",")))
+    if args.faults:
+        refused, server_errors = (float(x) for x in args.faults.split(","))
+        double.scatter_faults(refused=refused, server_errors=server_errors)
     if args.latency:
         for method in ("sendMessage", "sendPhoto"):
             double.delay_next(method, args.latency, times=1 << 62)
@@ -144,6 +157,9 @@ def main() -> None:
         "--flood",
         help="enforce Telegram's flood limits: "
         "per_second,private_per_second,group_per_minute[,paid_per_second]",
+    )
+    parser.add_argument(
+        "--faults", help="scattered faults on sends: share_refused_429,share_5xx (0.02,0.01)"
     )
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds before each send is answered"

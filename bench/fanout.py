@@ -17,9 +17,15 @@ database; once over PTB's own transport (httpx, `bare loop`), once over newsbot'
 (`bot/transport.py`, `transport floor`). A ratio is floor msg/s ÷ newsbot msg/s (1.0 = newsbot
 costs nothing on top of sending).
 
-Run: `python -m bench.fanout [--chats 100000] [--rate 1000] [--repeat 1] [--latency 0]`, or
-`--smoke`. `--latency 0.05` makes the double answer each send after 50 ms, as Telegram does from
-far away; more messages are then in flight at once.
+Under faults: one post to `--fault-chats` (1,500) chats at the rate, once against a clean double
+and once against one that answers 2% of sends with 429 (`retry_after` 1-3 s) and 1% with 502,
+at random: the faulty run may take at most twice the clean one plus 5 s; from each chat's first
+fault to its delivery, the 90th percentile at most 10 s and the worst at most 30 s; and no chat
+is sent to before the `retry_after` it was given.
+
+Run: `python -m bench.fanout [--chats 100000] [--rate 1000] [--repeat 1] [--latency 0]
+[--fault-chats 1500]`, or `--smoke`. `--latency 0.05` makes the double answer each send after
+50 ms, as Telegram does from far away; more messages are then in flight at once.
 """
 
 from __future__ import annotations
@@ -36,6 +42,12 @@ from bench.common import Figure
 
 TARGET_RATE = 1000.0
 TARGET_RATIO = 1.3
+#: The faults case: 2% of sends refused with 429, 1% answered 502, at random.
+FAULTS = "0.02,0.01"
+FAULT_SLOWDOWN = 2.0
+FAULT_GRACE_SECONDS = 5.0
+RECOVERY_P90_SECONDS = 10.0
+RECOVERY_WORST_SECONDS = 30.0
 
 
 async def floor(base_url: str, chats: int, concurrency: int, transport: str) -> dict[str, Any]:
@@ -139,7 +151,9 @@ def _rates(result: dict[str, Any]) -> tuple[float, float]:
     return result["sent"] / result["seconds"], 1000 * result["cpu_seconds"] / result["sent"]
 
 
-async def measure(chats: int, rate: float, repeat: int = 1, latency: float = 0.0) -> dict[str, Any]:
+async def measure(
+    chats: int, rate: float, repeat: int = 1, latency: float = 0.0, fault_chats: int = 1500
+) -> dict[str, Any]:
     """Seed the database, then run the floors and newsbot, each in a fresh child, `repeat`
     times in turn (so a busy spell on the machine hits them all alike)."""
     concurrency = common.sender_concurrency(rate)
@@ -173,6 +187,16 @@ async def measure(chats: int, rate: float, repeat: int = 1, latency: float = 0.0
             sent += (await double.stats())["sent"]
     expected = len(runs) * chats * repeat
     assert sent == expected, f"the double saw {sent} messages, not {expected}"
+    for name, faults in (("clean", None), ("faults", FAULTS)):
+        flood = f"{rate:.0f},1,20,{rate:.0f}"
+        async with common.DoubleProcess(flood=flood, latency=latency, faults=faults) as double:
+            run = await _run_variant(
+                double, name, "bench.fanout:newsbot", fault_chats, {"rate": rate}
+            )
+            stats = await double.stats()
+        run["recovery"] = stats["recovery"]
+        run["early_sends"] = stats["early_sends"]
+        runs[name] = [run]
     # Each variant's figures come from its run of median speed.
     chosen = {
         name: sorted(found, key=lambda r: r["sent"] / r["seconds"])[len(found) // 2]
@@ -184,6 +208,7 @@ async def measure(chats: int, rate: float, repeat: int = 1, latency: float = 0.0
         "latency": latency,
         "concurrency": concurrency,
         "repeat": repeat,
+        "fault_chats": fault_chats,
         "runs": chosen,
         "all_runs": runs,
     }
@@ -220,6 +245,10 @@ def figures(measured: dict[str, Any]) -> list[Figure]:
     paced_speed, _ = _rates(runs["at_rate"])
     ceiling = measured["rate"]
     newsbot_rss = runs["newsbot"]["peak_rss_mb"]
+    clean, faulty = runs["clean"]["seconds"], runs["faults"]["seconds"]
+    allowed = FAULT_SLOWDOWN * clean + FAULT_GRACE_SECONDS
+    recovery = runs["faults"]["recovery"] or [0.0]
+    p90, worst = common.percentile(recovery, 0.9), max(recovery)
     return [
         Figure(
             "messages/s, pace lifted",
@@ -275,6 +304,36 @@ def figures(measured: dict[str, Any]) -> list[Figure]:
             target="0",
             passed=runs["at_rate"]["flood_errors"] == 0,
         ),
+        Figure(
+            f"{measured['fault_chats']:,} chats, 2% 429 + 1% 5xx: post to last message",
+            faulty,
+            "s",
+            floor=clean,
+            ratio=faulty / clean,
+            target=f"<= 2 x clean + 5 s ({allowed:.1f} s)",
+            passed=faulty <= allowed,
+        ),
+        Figure(
+            "from a fault to the delivery, 90th percentile",
+            p90,
+            "s",
+            target=f"<= {RECOVERY_P90_SECONDS:g} s",
+            passed=p90 <= RECOVERY_P90_SECONDS,
+        ),
+        Figure(
+            "from a fault to the delivery, worst",
+            worst,
+            "s",
+            target=f"<= {RECOVERY_WORST_SECONDS:g} s",
+            passed=worst <= RECOVERY_WORST_SECONDS,
+        ),
+        Figure(
+            "sends before the retry_after Telegram gave",
+            runs["faults"]["early_sends"],
+            "",
+            target="0",
+            passed=runs["faults"]["early_sends"] == 0,
+        ),
     ]
 
 
@@ -287,10 +346,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds the double takes to answer a send"
     )
+    parser.add_argument(
+        "--fault-chats", type=int, default=1500, help="chats of the runs with and without faults"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
     args = parser.parse_args(argv)
     chats = 300 if args.smoke else args.chats
-    measured = asyncio.run(measure(chats, args.rate, args.repeat, args.latency))
+    fault_chats = 300 if args.smoke else args.fault_chats
+    measured = asyncio.run(measure(chats, args.rate, args.repeat, args.latency, fault_chats))
     table = figures(measured)
     title = f"Fan-out: one post to {chats:,} chats at rate {args.rate:g}"
     if args.latency:

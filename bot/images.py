@@ -73,6 +73,10 @@ class ImageCache:
         self._unavailable.add(url)
         self._kept.pop(url, None)
 
+    def known(self, url: str) -> str | None:
+        """The `file_id` of an image sent before in this run, without asking the database."""
+        return self._file_ids.get(url)
+
     async def file_id(self, url: str) -> str | None:
         """The `file_id` of an image sent before, from memory or the database."""
         if url not in self._file_ids:

@@ -12,6 +12,11 @@ millisecond by which the event loop wakes late, which costs 3-5% of the rate on 
 a bigger bucket keeps that time but lets a burst through on top of a full second's worth, which
 is a 429. Here a late wake-up is made up by the next slot coming sooner, and the window (a
 little longer than a second) is what guarantees the limit.
+
+A refusal (`RetryAfter`) always holds the chat it names for as long as Telegram asked. Telegram
+does not say which limit was hit, so whether the bot as a whole went too fast is judged from the
+refusals of the last second against the messages sent in it (`refused`): at 1,000 messages a
+second, twenty scattered refusals are twenty chats' business, not a reason to stop the queue.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ SPACING_MARGIN = 1.03
 _CATCH_UP = 0.02
 #: Chats whose next-allowed time passed this long ago are forgotten, to keep memory flat.
 _FORGET_AFTER = 60.0
+#: Refusals of different chats within a second read as the overall limit only when there are at
+#: least this many, and at least this share of the messages sent in that second.
+OVERALL_REFUSALS_LEAST = 2
+OVERALL_REFUSED_SHARE = 0.05
 
 
 class Pace:
@@ -69,6 +78,7 @@ class Pace:
         self._next_for_chat: dict[int, float] = {}
         self._paused_until = 0.0
         self._last_prune = clock()
+        self._refusals: dict[int, float] = {}
 
     @staticmethod
     def interval(chat_type: str) -> float:
@@ -93,6 +103,31 @@ class Pace:
         """Keep a chat waiting, after Telegram asked for it with a RetryAfter."""
         due = self._clock() + delay
         self._next_for_chat[chat_id] = max(self._next_for_chat.get(chat_id, 0.0), due)
+
+    def refused(self, chat_id: int, delay: float) -> bool:
+        """Telegram refused a message to this chat for `delay` seconds: hold the chat, and
+        hold everything (and widen the window) when the refusals show the overall limit.
+
+        Returns whether they did. The judgment is made at the rate in force: different chats
+        refused within a second count as the overall limit when they are at least
+        `OVERALL_REFUSALS_LEAST` and `OVERALL_REFUSED_SHARE` of the messages sent in that
+        second. At 30 a second that is two refusals, as it always was; at 1,000, fifty:
+        scattered per-chat refusals (2% of messages, say) leave every other chat at full speed.
+        """
+        self.hold_chat(chat_id, delay)
+        now = self._clock()
+        self._refusals = {c: t for c, t in self._refusals.items() if now - t < 1.0}
+        self._refusals[chat_id] = now
+        sent = 0
+        for at in reversed(self._recent):
+            if now - at >= 1.0:
+                break
+            sent += 1
+        overall = len(self._refusals) >= max(OVERALL_REFUSALS_LEAST, OVERALL_REFUSED_SHARE * sent)
+        if overall:
+            self.hold_all(delay)
+            self.widen()
+        return overall
 
     def widen(self) -> None:
         """Leave more room between messages after Telegram refused some for the overall rate.

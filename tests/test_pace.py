@@ -136,3 +136,39 @@ async def test_refusals_for_the_overall_rate_widen_the_window_and_quiet_narrows_
         await pace.turn()
     await seconds_for(10)
     assert await seconds_for(20) == pytest.approx(base, rel=1e-3)
+
+
+def test_a_refusal_holds_its_chat_for_as_long_as_telegram_asked() -> None:
+    clock = Clock()
+    pace = Pace(30, clock=clock)
+    assert not pace.refused(7, 3.0)
+    assert pace.chat_wait(7) == pytest.approx(3.0)
+    assert pace.chat_wait(8) == 0
+    assert pace.paused == 0
+
+
+def test_scattered_refusals_at_a_thousand_a_second_hold_only_their_chats() -> None:
+    clock = Clock()
+    pace = Pace(1000, clock=clock)
+    refused_chats = 0
+    for message in range(3000):  # three seconds at the rate, one message in fifty refused
+        pace.turn_now()
+        if message % 50 == 0:
+            assert not pace.refused(message, 2.0)
+            refused_chats += 1
+        clock.now += 0.001
+    assert refused_chats == 60
+    assert pace.paused == 0  # nobody else waited
+    assert pace.chat_wait(2950) > 0 and pace.chat_wait(2951) == 0
+
+
+def test_many_chats_refused_at_once_are_the_overall_limit() -> None:
+    clock = Clock()
+    pace = Pace(30, clock=clock)
+    for _ in range(30):
+        pace.turn_now()
+        clock.now += 1 / 30
+    assert not pace.refused(1, 2.0)
+    assert pace.refused(2, 2.0)  # two different chats within a second, of thirty messages
+    assert pace.paused == pytest.approx(2.0)
+    assert pace.chat_wait(3) == 0  # the pause is overall; no other chat is held by itself

@@ -8,6 +8,7 @@ become `NetworkError`, and the session can be shut down and opened again.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import AsyncIterator
 
@@ -17,7 +18,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.transport import AiohttpRequest
 from tests.double import TelegramDouble, UploadedFile
-from tests.helpers import TOKEN
+from tests.helpers import TOKEN, eventually
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -140,3 +141,20 @@ async def test_a_redirect_is_not_followed_as_a_get_without_parameters() -> None:
         await bot.shutdown()
         await runner.cleanup()
     assert seen == ["POST"]
+
+
+async def test_a_request_that_timed_out_hands_its_late_answer_over(
+    bot: Bot, double: TelegramDouble
+) -> None:
+    late: list[bytes] = []
+    request = bot.request
+    assert isinstance(request, AiohttpRequest)
+    request.late_answer = late.append
+    double.delay_next("sendMessage", 1.0)  # carried out, answered after the caller gave up
+    with pytest.raises(TimedOut):
+        await bot.send_message(42, "slow")
+    assert late == []  # the caller was told on time
+    await eventually(lambda: late)
+    [message] = double.messages_to(42)
+    assert json.loads(late[0])["result"]["message_id"] == message["message_id"]
+    await bot.send_message(42, "next")  # and the transport carries on as before

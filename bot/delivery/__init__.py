@@ -1,6 +1,7 @@
 """Delivery: getting every queued post to its chats, at Telegram's pace, through its faults.
 
-    sender.py     the loop: which delivery or revision goes next, and its turn of the pace
+    sender.py     the loop: which delivery or revision goes next, and when
+    turns.py      every call in its turn of the pace, every wait cut short by a stop
     attempts.py   one delivery or revision, and what Telegram's answer makes of it
     cards.py      what a post becomes for one chat: its card, the image fallbacks, file_id reuse
     outcomes.py   writing what became of each delivery down, in batches

@@ -20,17 +20,19 @@ revision's own business: `bot.corrections` finishes those without an error.)
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from telegram.error import TelegramError
 
 from bot.corrections import Corrections
-from bot.delivery.cards import Cards
+from bot.delivery.cards import Cards, ImagePending
 from bot.delivery.outcomes import OutcomeWriter
 from bot.metrics import Metrics
 from bot.pace import Pace
@@ -40,10 +42,11 @@ from bot.telegram_errors import Classification, Fault, classify
 
 log = logging.getLogger(__name__)
 
+#: The delivery the running task is sending: a late answer to its request belongs to it.
+_DELIVERING: ContextVar[int | None] = ContextVar("newsbot_delivering", default=None)
+
 #: How long all sending pauses, each time, while Telegram refuses the bot's token or address.
 TOKEN_REFUSED_PAUSE = 60.0
-#: Refusals of different chats closer together than this are read as the overall limit.
-OVERALL_FLOOD_WINDOW = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +78,11 @@ class Attempts:
         retry: RetryPolicy,
         metrics: Metrics,
         moved: Callable[[], None],
+        retry_in: Callable[[float], None] = lambda _: None,
         on_sent: Callable[[Delivery], Awaitable[None]] | None = None,
     ) -> None:
-        """`moved` is called when a chat moved to a new id, whose deliveries are due there now."""
+        """`moved` is called when a chat moved to a new id, whose deliveries are due there now;
+        `retry_in(seconds)` when a delivery was put back to wait, so it goes when due."""
         self._cards = cards
         self._corrections = corrections
         self._library = library
@@ -87,8 +92,8 @@ class Attempts:
         self._retry = retry
         self._metrics = metrics
         self._moved = moved
+        self._retry_in = retry_in
         self._on_sent = on_sent
-        self._recent_floods: dict[int, float] = {}
         self.sent = 0
         """Deliveries Telegram accepted in this run."""
         self.failed = 0
@@ -103,35 +108,74 @@ class Attempts:
             self._outcomes.note(Outcome(delivery.id, Status.CANCELLED, error="post withdrawn"))
             return
         chat = delivery.chat_id
+        _DELIVERING.set(delivery.id)  # this task's context only
         try:
             answer = await self._cards.send(chat, post)
         except TelegramError as exc:
             match await self._act_on(chat, exc):
                 case Fault.TIMED_OUT | Fault.NETWORK:
                     self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
-                case Fault.RETRY_LATER | Fault.TOKEN_REFUSED | Fault.CHAT_MOVED | Fault.CHAT_GONE:
-                    pass  # it waits for its chat or the bot, moved with its chat, or was dropped
+                case Fault.RETRY_LATER | Fault.TOKEN_REFUSED:
+                    self._wait(delivery, f"{type(exc).__name__}: {exc}")
+                case Fault.CHAT_MOVED | Fault.CHAT_GONE:
+                    pass  # it moved with its chat, or was dropped with it
                 case _:
                     log.error("telegram refused post=%s chat=%s error=%s", post.id, chat, exc)
                     self._fail(delivery, str(exc), reason="rejected")
+        except ImagePending:
+            # Telegram cannot fetch the image and its download is under way: the delivery
+            # waits for it (the sender looks again when it is over), and that is no attempt.
+            self._outcomes.note(Outcome(delivery.id, Status.PENDING, counts_as_attempt=False))
         except Exception as exc:  # a bug or a local fault (disk, database): never a silent loop
             log.exception("delivery error delivery=%s", delivery.id)
             self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
         else:
             self.sent += 1
             self._metrics.delivered(delivery.created_at)
-            photo = post.image or post.photo_id if answer.photo else None
+            photo = post.image or post.photo_id if answer.photo is not None else None
             self._outcomes.note(
                 Outcome(
                     delivery.id,
                     Status.SENT,
                     message_id=answer.message_id,
-                    sent_as="photo" if answer.photo else "text",
+                    sent_as="text" if answer.photo is None else "photo",
                     sent_image=photo,
                 )
             )
             if self._on_sent is not None:
                 await self._on_sent(delivery)
+
+    def late_answer(self, answer: bytes) -> None:
+        """A request that timed out was carried out after all: keep the message's id with its
+        delivery, whose retry may well have sent a second copy, so a correction or a
+        retraction reaches both. Called in the context of the request's task."""
+        delivery = _DELIVERING.get()
+        if delivery is None:
+            return  # an edit or a deletion: nothing to keep
+        try:
+            message_id = int(json.loads(answer)["result"]["message_id"])
+        except (ValueError, KeyError, TypeError):
+            return
+        log.warning("a timed-out send was delivered delivery=%s message=%s", delivery, message_id)
+        self._outcomes.note_copy(delivery, message_id)
+
+    def _wait(self, delivery: Delivery, error: str) -> None:
+        """Keep the delivery as long as Telegram asked its chat (or the bot) to wait.
+
+        The time is written with the delivery, so its chat still waits after a restart; it
+        is no attempt of the delivery's own.
+        """
+        wait = max(self._pace.chat_wait(delivery.chat_id), self._pace.paused)
+        self._outcomes.note(
+            Outcome(
+                delivery.id,
+                Status.PENDING,
+                error=error,
+                not_before=time.time() + wait,
+                counts_as_attempt=False,
+            )
+        )
+        self._retry_in(wait)
 
     def _retry_later(self, delivery: Delivery, error: str) -> None:
         attempt = delivery.attempts + 1
@@ -141,9 +185,12 @@ class Attempts:
         delay = self._retry.delay(attempt)
         self._metrics.retries.inc()
         log.warning("retrying delivery=%s delay=%.1fs error=%s", delivery.id, delay, error)
+        # The chat waits too: its later posts must not overtake this one.
+        self._pace.hold_chat(delivery.chat_id, delay)
         self._outcomes.note(
             Outcome(delivery.id, Status.PENDING, error=error, not_before=time.time() + delay)
         )
+        self._retry_in(delay)
 
     def _fail(self, delivery: Delivery, error: str, *, reason: str) -> None:
         self.failed += 1
@@ -170,7 +217,11 @@ class Attempts:
             card = self._cards.card_as_sent(post, copy.sent_as, copy.sent_image)
         outcome = RevisionOutcome(copy.delivery_id, done=True)
         try:
-            outcome = await self._corrections.make(copy, post, card)
+            # Every copy the reader has; one already revised is done again at no cost (an edit
+            # that changes nothing, a message already gone).
+            for message_id in (copy.message_id, *copy.copies):
+                revised = replace(copy, message_id=message_id)
+                outcome = await self._corrections.make(revised, post, card)
         except TelegramError as exc:
             match await self._act_on(copy.chat_id, exc):
                 case Fault.RETRY_LATER | Fault.TOKEN_REFUSED:
@@ -235,19 +286,8 @@ class Attempts:
                 pass  # about this request alone: its delivery or revision decides
 
     def _flood_control(self, chat: int, delay: float) -> None:
-        """Hold the chat for as long as Telegram asked, and the whole queue when it is global.
-
-        Telegram does not say which limit was hit. One chat refused is that chat's limit;
-        two different chats refused within a second is the bot's overall one.
-        """
+        """Hold the chat for as long as Telegram asked; the pace judges whether the refusals
+        of the last second show the bot's overall limit, and then holds everything."""
         self._metrics.flood_control.inc()
-        self._pace.hold_chat(chat, delay)
-        now = time.monotonic()
-        self._recent_floods = {
-            c: t for c, t in self._recent_floods.items() if now - t < OVERALL_FLOOD_WINDOW
-        }
-        self._recent_floods[chat] = now
-        if len(self._recent_floods) >= 2:
-            self._pace.hold_all(delay)
-            self._pace.widen()
-        log.warning("flood control chat=%s retry_after=%.0fs", chat, delay)
+        overall = self._pace.refused(chat, delay)
+        log.warning("flood control chat=%s retry_after=%.0fs overall=%s", chat, delay, overall)

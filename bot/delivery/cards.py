@@ -4,11 +4,16 @@ A post's card is rendered once per version of the post and reused for every chat
 goes, in this order of preference:
 - as the `file_id` Telegram gave for the image before (no fetch, no upload);
 - as its URL, for Telegram to fetch;
-- uploaded by newsbot when Telegram cannot fetch the URL: one chat downloads and uploads it while
-  the others wait for the lock, then they all send the `file_id` the upload got;
+- uploaded by newsbot when Telegram cannot fetch the URL: the image is downloaded in the
+  background (`ImageCache.fetch`), and one chat uploads it;
 - not at all, when the image cannot be had: the chat gets the text card with a preview of the
   source.
 An editor's photo (`photo_id`) is already Telegram's; when Telegram refuses it, the text card goes.
+
+Until Telegram holds an image, one broadcast chat at a time tries it (`claim_image`): the others
+of the post wait for the `file_id` its answer or its upload brings, instead of each sending the
+URL to be refused. No download happens in a chat's turn: a chat that finds the bytes missing
+starts the download and is put back (`ImagePending`); the sender looks again when it is done.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
-from telegram import Bot, InputFile, Message
+from telegram import Bot, InputFile
 from telegram.error import TelegramError
 
-from bot.calls import keyboard, link_preview, photo_file_id
+from bot.calls import Sent, keyboard, link_preview, send
 from bot.images import ImageCache
 from bot.posts import Post
 from bot.render import Card, render
@@ -31,6 +36,11 @@ log = logging.getLogger(__name__)
 
 #: Cards kept rendered; past this the cache starts afresh (posts change rarely, chats are many).
 CARDS_KEPT = 512
+
+
+class ImagePending(Exception):
+    """The image is being downloaded for an upload: the delivery waits, without its turn."""
+
 
 Turn = Callable[[Bot], Awaitable[None]]
 """Waits until the bot may make its next call (the sender's pace); called before every call."""
@@ -55,10 +65,17 @@ class Cards:
         turn: Turn,
         style: CardStyle | None = None,
         paid_broadcast: bool = False,
+        on_ready: Callable[[], None] = lambda: None,
     ) -> None:
         """`bot` is the broadcaster's; `paid_broadcast` marks its messages (and only its, not a
-        reply made through another bot) `allow_paid_broadcast`."""
+        reply made through another bot) `allow_paid_broadcast`. `on_ready` is called when a
+        chat's try of an image is over, so the chats waiting for it may go."""
         self._bot = bot
+        self._on_ready = on_ready
+        self._trying: set[str] = set()
+        """Images a broadcast chat is sending or uploading right now."""
+        self._refused: set[str] = set()
+        """Image URLs Telegram could not fetch in this run: they go as uploads."""
         self._images = images
         self._turn = turn
         self._style = style or CardStyle()
@@ -90,7 +107,37 @@ class Cards:
             return self.card(post, image=photo)
         return self.card(post, with_image=False)
 
-    async def send(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Message:
+    # --- one chat at a time until Telegram holds the image ----------------------------------
+
+    def claim_image(self, post: Post, *, claim: bool = True) -> tuple[bool, str | None]:
+        """Whether a broadcast chat may be sent the post now, and the image it then tries
+        for every chat (to `release_image` when done), if any.
+
+        A chat may go when the post has no image to try (none, one Telegram holds, one that
+        cannot be had). Otherwise one chat at a time tries the image: its URL, or, once
+        Telegram refused that, the upload of the downloaded bytes. While the download runs,
+        nobody goes. With `claim=False` nothing is taken: a look only.
+        """
+        url = post.image
+        if url is None or self._images.unavailable(url) or self._images.known(url):
+            return True, None
+        if url in self._trying:
+            return False, None
+        if url in self._refused and self._images.downloaded(url) is None:
+            self._images.fetch(url)  # started or joined; `on_ready` says when it is over
+            return self._images.unavailable(url), None
+        if claim:
+            self._trying.add(url)
+        return True, url if claim else None
+
+    def release_image(self, url: str) -> None:
+        """The chat that tried the image is done, either way: the others may look again."""
+        self._trying.discard(url)
+        self._on_ready()
+
+    # --- sending ----------------------------------------------------------------------------
+
+    async def send(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Sent:
         """Send a post's card now, with its image when at all possible, else as text.
 
         Broadcasts use the sender's own bot; replies to commands pass the application's bot so
@@ -108,6 +155,8 @@ class Cards:
         if url is None or self._images.unavailable(url):
             return await self._call(bot, chat_id, self.card(post, with_image=False))
         known = await self._images.file_id(url)
+        if known is None and url in self._refused:
+            return await self._upload(bot, chat_id, post, url)
         try:
             answer = await self._call(bot, chat_id, self.card(post, image=known))
         except TelegramError as exc:
@@ -115,12 +164,25 @@ class Cards:
                 raise
             if known is not None:
                 await self._images.forget(url)
+            self._refused.add(url)
             return await self._upload(bot, chat_id, post, url)
         await self._keep_file_id(url, answer)
         return answer
 
-    async def _upload(self, bot: Bot, chat_id: int, post: Post, url: str) -> Message:
-        """Upload the image ourselves (once for all chats), or fall back to text."""
+    async def _upload(self, bot: Bot, chat_id: int, post: Post, url: str) -> Sent:
+        """Upload the image ourselves (once for all chats), or fall back to text.
+
+        A broadcast never downloads in its turn: without the bytes at hand it starts the
+        download and raises `ImagePending`. A reply to a reader may wait for it.
+        """
+        if (
+            bot is self._bot
+            and self._images.downloaded(url) is None
+            and not self._images.unavailable(url)
+            and await self._images.file_id(url) is None
+        ):
+            self._images.fetch(url)
+            raise ImagePending(url)
         async with self._images.lock(url):
             known = await self._images.file_id(url)
             upload = None
@@ -143,38 +205,45 @@ class Cards:
 
     async def _call(
         self, bot: Bot, chat_id: int, card: Card, *, photo: str | InputFile | None = None
-    ) -> Message:
+    ) -> Sent:
         """Make the card's Bot API call for one chat (optionally with another photo).
 
         Only broadcasts, which go through the sender's own bot, are paid; a reply to a reader
-        is not part of the broadcast rate.
+        is not part of the broadcast rate. A broadcast's call is made as plain JSON
+        (`bot.calls.send`); a reply goes through PTB's methods like every other reply.
         """
         await self._turn(bot)
         params = card.params
+        if bot is self._bot:
+            call = {"chat_id": chat_id, **params}
+            if photo is not None:
+                call["photo"] = photo
+            if self._paid_broadcast:
+                call["allow_paid_broadcast"] = True
+            return await send(bot, card.method, call)
         buttons = keyboard(params, bot)
-        paid = True if self._paid_broadcast and bot is self._bot else None
         if card.has_photo:
-            return await bot.send_photo(
+            message = await bot.send_photo(
                 chat_id,
                 photo=photo or params["photo"],
                 caption=params["caption"],
                 parse_mode=params["parse_mode"],
                 reply_markup=buttons,
-                allow_paid_broadcast=paid,
             )
-        return await bot.send_message(
-            chat_id,
-            text=params["text"],
-            parse_mode=params["parse_mode"],
-            link_preview_options=link_preview(params),
-            reply_markup=buttons,
-            allow_paid_broadcast=paid,
-        )
+        else:
+            message = await bot.send_message(
+                chat_id,
+                text=params["text"],
+                parse_mode=params["parse_mode"],
+                link_preview_options=link_preview(params),
+                reply_markup=buttons,
+            )
+        return Sent.of(message)
 
-    async def _keep_file_id(self, url: str, answer: Message) -> None:
+    async def _keep_file_id(self, url: str, answer: Sent) -> None:
         """Remember the photo's file_id; the message is sent, so a failure here only costs
         a later re-fetch, and must not make the delivery look unsent."""
-        file_id = photo_file_id(answer)
+        file_id = answer.photo
         if file_id is None:
             return
         try:

@@ -43,6 +43,7 @@ class OutcomeWriter:
         self._in_flight = in_flight
         self._outcomes: list[Outcome] = []
         self._revision_outcomes: list[RevisionOutcome] = []
+        self._copies: list[tuple[int, int]] = []
         self._unrecorded: set[Key] = set()
         self._ready = asyncio.Event()
         self._drained = asyncio.Event()
@@ -52,7 +53,9 @@ class OutcomeWriter:
     @property
     def pending(self) -> int:
         """Outcomes noted but not yet committed to the database."""
-        return len(self._outcomes) + len(self._revision_outcomes) + self._writing
+        return (
+            len(self._outcomes) + len(self._revision_outcomes) + len(self._copies) + self._writing
+        )
 
     @property
     def unrecorded(self) -> Set[Key]:
@@ -69,6 +72,11 @@ class OutcomeWriter:
         """Keep a revision's outcome for the next batch."""
         self._unrecorded.add(("revision", outcome.delivery_id))
         self._revision_outcomes.append(outcome)
+        self._ready.set()
+
+    def note_copy(self, delivery_id: int, message_id: int) -> None:
+        """Keep one more message id of a delivery (a late answer) for the next batch."""
+        self._copies.append((delivery_id, message_id))
         self._ready.set()
 
     def drained(self) -> None:
@@ -116,7 +124,8 @@ class OutcomeWriter:
         """Write the outcomes noted so far; what could not be written is kept for next time."""
         batch, self._outcomes = self._outcomes, []
         revisions, self._revision_outcomes = self._revision_outcomes, []
-        count = len(batch) + len(revisions)
+        copies, self._copies = self._copies, []
+        count = len(batch) + len(revisions) + len(copies)
         if not count:
             return
         self._writing += count
@@ -128,7 +137,10 @@ class OutcomeWriter:
             await self._store.record_revisions(revisions)
             self._unrecorded.difference_update(("revision", o.delivery_id) for o in revisions)
             revisions = []
+            await self._store.record_copies(copies)
+            copies = []
         finally:
             self._writing -= count
             self._outcomes[:0] = batch
             self._revision_outcomes[:0] = revisions
+            self._copies[:0] = copies

@@ -8,8 +8,15 @@ Guarantees, and where they come from:
   sent a second time.
 - A timeout is treated as "not delivered" and retried: a rare duplicate is better than a reader
   missing the news.
-- Flood control (`RetryAfter`) keeps the message and holds the chat; server and network errors
-  retry with exponential backoff and jitter, then give up with the reason recorded.
+- Flood control (`RetryAfter`) keeps the message and holds that chat alone, for as long as
+  Telegram asked; the wait is written with the delivery, so it holds over a restart. Server and
+  network errors retry with exponential backoff and jitter, then give up with the reason
+  recorded.
+- A waiting delivery goes when its time comes, whatever else is queued (a timer wakes the loop,
+  and the next pass starts at the top of the queue), and it keeps its chat's later deliveries
+  behind it: each chat gets its posts in queue order (a higher priority jumps ahead, on purpose).
+- A timed-out send whose answer arrives late leaves its message id with the delivery
+  (`bot.transport`), so revisions reach every copy a reader has.
 - A blocked bot or a vanished chat deactivates the chat (its settings are kept); a group that
   became a supergroup is moved to its new id and sent there.
 
@@ -23,29 +30,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from telegram import Bot, Message
+from telegram import Bot
 
+from bot.calls import Sent
 from bot.corrections import Corrections
 from bot.delivery.attempts import Attempts, RetryPolicy
 from bot.delivery.cards import Cards, CardStyle
 from bot.delivery.outcomes import Key, OutcomeWriter
+from bot.delivery.turns import Turns
 from bot.images import ImageCache
 from bot.metrics import Metrics
 from bot.pace import FREE_RATE, Pace
 from bot.posts import Post, PostLibrary
 from bot.store import Delivery, Outcome, Status, Store
+from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
-#: Whether the running task still holds the overall turn it was given (see `_turn_for`).
-_SPARE_TURN: ContextVar[bool] = ContextVar("newsbot_spare_turn", default=False)
+#: The least time between two passes begun for a waiting delivery's sake.
+REPASS_AFTER = 0.05
 
 
 class Sender:
@@ -70,23 +80,37 @@ class Sender:
         Telegram's free 30 a second needs (Telegram bills them in Stars). Edits and deletions
         cannot be paid for, so they then also keep to the free rate."""
         self._bot = bot
-        self._free_pace = Pace(FREE_RATE) if paid_broadcast else None
         self._store = store
         self._library = library
         self._pace = pace
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._turns = Turns(
+            bot,
+            pace,
+            stopping=self._stopping,
+            free_pace=Pace(FREE_RATE) if paid_broadcast else None,
+        )
         self._in_flight: dict[Key, asyncio.Task[None]] = {}
         self._busy_chats: set[int] = set()
+        self._wake_timer: asyncio.TimerHandle | None = None
+        self._wake_due: float | None = None
         self._outcomes = OutcomeWriter(store, in_flight=lambda: bool(self._in_flight))
         self._writer: asyncio.Task[None] | None = None
         self._cards = Cards(
-            bot, images, turn=self._turn_for, style=style, paid_broadcast=paid_broadcast
+            bot,
+            images,
+            turn=self._turns.for_call,
+            style=style,
+            paid_broadcast=paid_broadcast,
+            on_ready=self.wake,
         )
+        # A download for an upload runs on its own; when it is over, its chats may go.
+        images.on_ready = lambda _url: self.wake()
         self._attempts = Attempts(
             cards=self._cards,
-            corrections=Corrections(bot, images, turn=self._revision_turn),
+            corrections=Corrections(bot, images, turn=self._turns.for_unpaid),
             library=library,
             store=store,
             pace=pace,
@@ -94,8 +118,12 @@ class Sender:
             retry=retry or RetryPolicy(),
             metrics=metrics or Metrics(),
             moved=self.wake,
+            retry_in=self._retry_in,
             on_sent=on_sent,
         )
+        # A send that timed out may have been carried out: its late answer is kept.
+        if isinstance(bot.request, AiohttpRequest):
+            bot.request.late_answer = self._attempts.late_answer
 
     @property
     def sent(self) -> int:
@@ -112,7 +140,7 @@ class Sender:
         """Outcomes noted but not yet committed to the database."""
         return self._outcomes.pending
 
-    async def send_post(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Message:
+    async def send_post(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Sent:
         """Send a post's card now, with its image when at all possible, else as text.
 
         Broadcasts use the sender's own bot; replies to commands pass the application's bot so
@@ -121,16 +149,9 @@ class Sender:
         return await self._cards.send(chat_id, post, bot=bot)
 
     async def reply_turn(self) -> None:
-        """Wait for a turn of the overall pace before a reply's message (a card for `/latest`).
-
-        Telegram counts replies and broadcasts against one limit for the bot, so replies take
-        turns of the same pace; they are never paid broadcasts, so they also keep to the free
-        rate when broadcasts are paid for.
-        """
-        if not self._pace.turn_now():
-            await self._pace.turn()
-        if self._free_pace is not None and not self._free_pace.turn_now():
-            await self._free_pace.turn()
+        """Wait for a turn of the overall pace before a reply's message (a card for `/latest`):
+        Telegram counts replies and broadcasts against one limit for the bot."""
+        await self._turns.for_unpaid()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -143,6 +164,7 @@ class Sender:
         writer = asyncio.create_task(self._outcomes.run(), name="newsbot-outcomes")
         self._writer = writer
         try:
+            await self._resume_waits()
             while not self._stopping.is_set():
                 self._wake.clear()
                 revised, soonest = await self._revision_pass()
@@ -150,6 +172,8 @@ class Sender:
                 if not (revised or started):
                     await self._idle(min((t for t in (soonest, later) if t), default=None))
         finally:
+            if self._wake_timer is not None:
+                self._wake_timer.cancel()
             await self._drain()
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
@@ -170,6 +194,13 @@ class Sender:
         """Stop taking deliveries; `run()` then finishes what is in flight and returns."""
         self._stopping.set()
         self._wake.set()
+
+    async def _resume_waits(self) -> None:
+        """Keep waiting the chats Telegram asked to wait before a restart (their deliveries
+        carry the time), so that nothing, not even a correction, reaches them early."""
+        now = time.time()
+        for chat, until in (await self._store.waiting_chats(now)).items():
+            self._pace.hold_chat(chat, until - now)
 
     async def _idle(self, soonest: float | None) -> None:
         timeout = 1.0 if soonest is None else min(max(soonest - time.monotonic(), 0.01), 1.0)
@@ -192,34 +223,51 @@ class Sender:
     # --- the queue ----------------------------------------------------------------------------
 
     async def _pass(self) -> tuple[int, float | None]:
-        """Go once through the due deliveries, starting those whose chat may receive now.
+        """Go once through the queue, starting the deliveries whose chat may receive now.
 
-        Returns how many were started and, if some were held back for their chat's pace, the
-        monotonic time the first of them may go.
+        Each chat gets its deliveries in queue order: one that must wait (for its chat's pace,
+        for Telegram's `retry_after`, for its backoff, or in flight) keeps every later one of
+        its chat waiting behind it in this pass. When a waiting delivery's time comes, or new
+        work is queued, the pass ends early and the next begins at the top of the queue, so a
+        retry goes when it is due, not when a long pass comes round again.
+
+        Returns how many were started and, if some were held back, the monotonic time the
+        first of them may go.
         """
         started = 0
         soonest: float | None = None
         cursor: tuple[int, int] | None = None
+        waiting: set[int] = set()  # chats with an earlier delivery that did not go
         while not self._stopping.is_set():
             # Taken before the page is read: a row in flight now may be answered and recorded
             # while this page is worked through, and must not be started a second time.
             busy = set(self._in_flight) | self._outcomes.unrecorded
-            page = await self._store.due(time.time(), after=cursor, limit=200)
+            page = await self._store.queue(after=cursor, limit=200)
             if not page:
                 break
             cursor = (page[-1].priority, page[-1].id)
+            now = time.time()
             for delivery in page:
+                chat = delivery.chat_id
                 key = ("delivery", delivery.id)
                 if key in busy or key in self._outcomes.unrecorded:
+                    waiting.add(chat)
                     continue
-                if delivery.chat_id in self._store.stopped_chats:
+                if chat in self._store.stopped_chats:
                     self._outcomes.note(
                         Outcome(delivery.id, Status.CANCELLED, error="chat stopped")
                     )
                     continue
+                if delivery.not_before > now:
+                    waiting.add(chat)
+                    soonest = _earliest(soonest, delivery.not_before - now)
+                    continue
+                if chat in waiting:
+                    continue
                 if self._wake.is_set() and started:
-                    break  # new work (a correction, breaking news): look at the queue again
-                if not self._is_live(delivery.post_id):
+                    break  # new work, or a retry's time came: look at the queue again
+                post = self._library.get(delivery.post_id)
+                if post is None or not post.is_live(datetime.now(UTC)):
                     # Withdrawn after this page was read: no turn, no message.
                     self._outcomes.note(
                         Outcome(delivery.id, Status.CANCELLED, error="post withdrawn")
@@ -227,39 +275,44 @@ class Sender:
                     continue
                 wait = await self._offer(
                     key,
-                    delivery.chat_id,
+                    chat,
                     delivery.chat_type,
                     partial(self._attempts.deliver, delivery),
+                    post=post,
                 )
                 if wait < 0:
                     break
+                if wait > 0:
+                    waiting.add(chat)
                 started += wait == 0
                 soonest = _earliest(soonest, wait)
             if self._wake.is_set() and started:
                 break  # something new (perhaps more urgent) arrived: begin again at the top
+        if soonest is not None:
+            self._wake_at(soonest)
         return started, soonest
 
-    def _is_live(self, post_id: str) -> bool:
-        post = self._library.get(post_id)
-        return post is not None and post.is_live(datetime.now(UTC))
+    def _wake_at(self, due: float) -> None:
+        """Look at the queue again at monotonic time `due` (or a moment later), when a waiting
+        delivery may go: a pass under way then ends and the next starts at the top."""
+        due = max(due, time.monotonic() + REPASS_AFTER)
+        if self._wake_due is not None and self._wake_due <= due:
+            return
+        if self._wake_timer is not None:
+            self._wake_timer.cancel()
+        self._wake_due = due
+        self._wake_timer = asyncio.get_running_loop().call_later(
+            due - time.monotonic(), self._timer_woke
+        )
 
-    async def _unless_stopping(self, waiting: Callable[[], Awaitable[object]]) -> bool:
-        """Wait for something unless a stop comes first; returns whether it completed.
+    def _timer_woke(self) -> None:
+        self._wake_due = None
+        self._wake_timer = None
+        self._wake.set()
 
-        A pause for flood control can last minutes; a stop must not wait for it. The wait is
-        begun only when no stop has come yet: one never begun leaves no coroutine unawaited.
-        """
-        if self._stopping.is_set():
-            return False
-        task = asyncio.ensure_future(waiting())
-        stop = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
-        if task.done() and not task.cancelled():
-            return True
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        return False
+    def _retry_in(self, seconds: float) -> None:
+        """A delivery was put back to wait `seconds`: be there when its time comes."""
+        self._wake_at(time.monotonic() + seconds)
 
     async def _revision_pass(self) -> tuple[int, float | None]:
         """Start the corrections and retractions that are due, before any new message.
@@ -289,10 +342,16 @@ class Sender:
         chat_id: int,
         chat_type: str,
         work: Callable[[], Coroutine[Any, Any, None]],
+        *,
+        post: Post | None = None,
     ) -> float:
         """Start `work` when its chat may receive now and a slot is free; it waits its turn.
 
-        Returns 0 when started, -1 when stopping, else seconds until the chat may receive.
+        A delivery's `post` may have an image another chat is trying for all (`claim_image`):
+        then it waits for that, and the sender is woken when it is over.
+
+        Returns 0 when started, -1 when stopping, else seconds until the chat may receive
+        (infinite when waiting for an image).
         """
         if self._stopping.is_set():
             return -1
@@ -301,13 +360,21 @@ class Sender:
         wait = self._pace.chat_wait(chat_id)
         if wait > 0:
             return wait
+        if post is not None and not self._cards.claim_image(post, claim=False)[0]:
+            return math.inf
         if not self._slots.locked():
             await self._slots.acquire()  # free: no wait, so no need to race a stop
-        elif not await self._unless_stopping(self._slots.acquire):
+        elif not await self._turns.unless_stopping(self._slots.acquire):
             return -1
+        image: str | None = None
+        if post is not None:
+            go, image = self._cards.claim_image(post)
+            if not go:  # another chat took the image while this one waited for a slot
+                self._slots.release()
+                return math.inf
         self._busy_chats.add(chat_id)
         task = asyncio.create_task(
-            self._in_turn(chat_id, chat_type, work), name=f"{key[0]}-{key[1]}"
+            self._turns.run_in_turn(chat_id, chat_type, work), name=f"{key[0]}-{key[1]}"
         )
         self._in_flight[key] = task
 
@@ -315,59 +382,19 @@ class Sender:
             self._in_flight.pop(key, None)
             self._busy_chats.discard(chat_id)
             self._slots.release()
+            if image is not None:
+                self._cards.release_image(image)
             if not self._in_flight:
                 self._outcomes.drained()
 
         task.add_done_callback(done)
         return 0
 
-    # --- turns ----------------------------------------------------------------------------------
-
-    async def _in_turn(
-        self, chat_id: int, chat_type: str, work: Callable[[], Coroutine[Any, Any, None]]
-    ) -> None:
-        """Wait for the overall turn, then do the work at once.
-
-        The turn is taken by the task that sends, just before its first call (the only thing
-        that may come between is looking up an image's `file_id` in the database), so the time
-        the pace records is close to the time the request leaves. Taken before the task
-        started, it was off by however long a busy event loop took to start the task, and at
-        1,000 messages a second that drift let more than the rate into some seconds.
-        """
-        if not self._pace.turn_now() and not await self._unless_stopping(self._pace.turn):
-            return
-        if self._pace.chat_wait(chat_id) > 0:
-            return  # flood control held the chat meanwhile: a later pass offers it again
-        self._pace.claim(chat_id, chat_type)
-        _SPARE_TURN.set(True)  # this task's context only: its first call uses this turn
-        await work()
-
-    async def _turn_for(self, bot: Bot) -> None:
-        """Every Bot API call of the sender takes a turn of the overall pace.
-
-        The first call of a delivery or revision uses the turn its task was given; a second
-        one (the text card after a refused photo, an upload, a caption after a refused image)
-        waits for a turn of its own, since Telegram counts every call. Replies to readers,
-        made through the application's bot, are not paced here.
-        """
-        if bot is not self._bot:
-            return
-        if _SPARE_TURN.get():
-            _SPARE_TURN.set(False)
-        elif not self._pace.turn_now():
-            await self._pace.turn()
-
-    async def _revision_turn(self) -> None:
-        """An edit or a deletion takes a turn of the overall pace, and of the free rate when
-        broadcasts are paid for: Telegram sells no paid edits."""
-        await self._turn_for(self._bot)
-        if self._free_pace is not None and not self._free_pace.turn_now():
-            await self._free_pace.turn()
-
 
 def _earliest(soonest: float | None, wait: float) -> float | None:
-    """The sooner of a monotonic time and `wait` seconds from now (a wait of 0 or less: none)."""
-    if wait <= 0:
+    """The sooner of a monotonic time and `wait` seconds from now (a wait of 0 or less, or
+    without end: none)."""
+    if wait <= 0 or wait == math.inf:
         return soonest
     due = time.monotonic() + wait
     return due if soonest is None else min(soonest, due)

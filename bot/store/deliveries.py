@@ -180,13 +180,56 @@ class DeliveryQueries:
             for r in rows
         ]
 
+    async def queue(
+        self, *, after: tuple[int, int] | None = None, limit: int = 200
+    ) -> list[Delivery]:
+        """Pending deliveries in the order they go, those still waiting (`not_before` in the
+        future) included: a waiting delivery keeps the later ones of its chat behind it.
+
+        Highest priority first, then oldest; `after` is the (priority, id) of the last row of
+        the previous page.
+        """
+        priority, last_id = after if after is not None else (1 << 62, 0)
+        rows = await self._db.rows(
+            "SELECT d.id, d.post_id, d.chat_id, c.type, d.priority, d.attempts, d.created_at, "
+            "d.not_before FROM deliveries AS d JOIN chats AS c ON c.id = d.chat_id "
+            "WHERE d.status = 'pending' "
+            "AND (d.priority < ? OR (d.priority = ? AND d.id > ?)) "
+            "ORDER BY d.priority DESC, d.id LIMIT ?",
+            (priority, priority, last_id, limit),
+        )
+        return [
+            Delivery(
+                int(r[0]),
+                str(r[1]),
+                int(r[2]),
+                str(r[3]),
+                int(r[4]),
+                int(r[5]),
+                float(r[6]),
+                float(r[7]),
+            )
+            for r in rows
+        ]
+
     async def next_due_time(self) -> float | None:
         """When the earliest held-back (retrying) pending delivery becomes due, if any."""
         value = await self._db.scalar(
-            "SELECT MIN(not_before) FROM deliveries WHERE status = 'pending' AND not_before > ?",
+            "SELECT MIN(not_before) FROM deliveries "
+            "WHERE status = 'pending' AND not_before > 0 AND not_before > ?",
             (time.time(),),
         )
         return None if value is None else float(str(value))
+
+    async def waiting_chats(self, now: float) -> dict[int, float]:
+        """Chats with a delivery that may not go before a later time, and that time: a
+        restart keeps them waiting as long as Telegram asked."""
+        rows = await self._db.rows(
+            "SELECT chat_id, MAX(not_before) FROM deliveries "
+            "WHERE status = 'pending' AND not_before > 0 AND not_before > ? GROUP BY chat_id",
+            (now,),
+        )
+        return {int(r[0]): float(r[1]) for r in rows}
 
     async def record(self, outcomes: Sequence[Outcome]) -> None:
         """Write the results of many attempts in one transaction."""
@@ -219,4 +262,16 @@ class DeliveryQueries:
                     )
                     for o in outcomes
                 ],
+            )
+
+    async def record_copies(self, copies: Sequence[tuple[int, int]]) -> None:
+        """Keep further message ids of deliveries, (delivery, message) pairs: a request that
+        timed out was carried out after all, so the chat has one more copy to revise."""
+        if not copies:
+            return
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE deliveries SET copies = json_insert(COALESCE(copies, '[]'), '$[#]', ?) "
+                "WHERE id = ?",
+                [(message_id, delivery_id) for delivery_id, message_id in copies],
             )

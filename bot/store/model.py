@@ -66,6 +66,8 @@ class Delivery:
     attempts: int
     created_at: float | None = None
     """When it was queued (Unix seconds): for a broadcast, when the post was first seen."""
+    not_before: float = 0.0
+    """When it may go (Unix seconds): after flood control or a fault, later than now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,9 @@ class SentMessage:
     sent_image: str | None
     revision: Revision
     attempts: int
+    copies: tuple[int, ...] = ()
+    """Further messages of the same delivery in the chat (a timed-out request that was carried
+    out, then sent again): a revision reaches them too."""
 
 
 @dataclass(frozen=True, slots=True)

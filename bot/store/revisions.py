@@ -8,6 +8,7 @@ deleted within Telegram's 48 hours; an older one is edited to say the story was 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 
@@ -59,7 +60,7 @@ class RevisionQueries:
         """Delivered messages waiting for a correction or retraction, oldest request first."""
         rows = await self._db.rows(
             "SELECT d.id, d.post_id, d.chat_id, c.type, d.message_id, d.sent_as, "
-            "d.sent_image, d.revision, d.revision_attempts "
+            "d.sent_image, d.revision, d.revision_attempts, d.copies "
             "FROM deliveries AS d JOIN chats AS c ON c.id = d.chat_id "
             "WHERE d.revision IS NOT NULL AND d.revision_not_before <= ? AND c.active = 1 "
             "ORDER BY d.revision_not_before, d.id LIMIT ?",
@@ -76,6 +77,7 @@ class RevisionQueries:
                 sent_image=None if r[6] is None else str(r[6]),
                 revision=Revision(str(r[7])),
                 attempts=int(r[8]),
+                copies=tuple(int(m) for m in json.loads(str(r[9]))) if r[9] else (),
             )
             for r in rows
         ]

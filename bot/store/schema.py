@@ -69,6 +69,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX deliveries_revisions ON deliveries (revision_not_before) "
         "WHERE revision IS NOT NULL",
     ),
+    (  # 4: waits kept with their deliveries, and every copy of a message a reader has
+        # A delivery Telegram asked to wait (flood control) or that backs off after a fault
+        # carries its `not_before`, which keeps its chat waiting over a restart; this index
+        # finds the waiting few among a broadcast's pending rows.
+        "CREATE INDEX deliveries_waiting ON deliveries (not_before, chat_id) "
+        "WHERE status = 'pending' AND not_before > 0",
+        # Further message ids of the delivery, as a JSON list: a request that timed out but
+        # was delivered, then sent again, leaves the reader two copies to correct or delete.
+        "ALTER TABLE deliveries ADD COLUMN copies TEXT",
+    ),
 )
 
 

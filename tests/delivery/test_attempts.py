@@ -3,9 +3,20 @@ errors, timeouts, chats that are gone or moved, and cards refused as they are.""
 
 from __future__ import annotations
 
+import json
+import sqlite3
+
+from bot.app import Newsbot
 from bot.store import Status
 from tests.conftest import StartBot
-from tests.delivery.helpers import counts_are, headlines, is_inactive, recent, subscribed_bot
+from tests.delivery.helpers import (
+    RECENT,
+    counts_are,
+    headlines,
+    is_inactive,
+    recent,
+    subscribed_bot,
+)
 from tests.double import TelegramDouble
 from tests.helpers import WritePost, eventually
 
@@ -116,3 +127,25 @@ async def test_a_card_telegram_refuses_as_it_is_fails_at_once(
     assert [r.status for r in double.calls("sendMessage") if r.params["chat_id"] == 1] == [400]
     chat = await bot.store.chat(1)
     assert chat is not None and chat.active  # the card was at fault, not the chat
+
+
+async def test_every_copy_of_a_timed_out_send_is_kept_and_a_retraction_deletes_them_all(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await subscribed_bot(start_bot, 1, request_timeout=0.3)
+    double.delay_next("sendMessage", 1.0)  # carried out, but answered after the bot gave up
+    write_post("a.md", title="Story", date=RECENT, code="A")
+    await eventually(lambda: headlines(double, 1, "Story") == 2, timeout=8)  # the retry too
+
+    first, second = (m["message_id"] for m in double.messages_to(1))
+    await eventually(lambda: _kept(bot) == {first, second})
+    write_post("a.md", title="Story", date=RECENT, code="A", retracted=True)
+    await eventually(lambda: double.messages_to(1) == [], timeout=8)
+    await eventually(counts_are(bot, {Status.DELETED: 1}))
+
+
+def _kept(bot: Newsbot) -> set[int]:
+    """Every message id the database keeps for the chat's deliveries."""
+    with sqlite3.connect(bot.settings.database) as db:
+        rows = db.execute("SELECT message_id, copies FROM deliveries").fetchall()
+    return {m for message_id, copies in rows for m in (message_id, *json.loads(copies or "[]"))}

@@ -101,3 +101,22 @@ async def test_an_image_sent_once_goes_as_telegrams_file_id_from_then_on(
     first, second = (call.params["photo"] for call in double.calls("sendPhoto"))
     assert first == image
     assert second == double.messages_to(1)[0]["photo"][-1]["file_id"]
+
+
+async def test_chats_wait_for_the_upload_instead_of_each_trying_the_url(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    image = double.serve_file("lead.jpg", JPEG, "image/jpeg")
+    double.unfetchable_urls.add(image)
+    double.served_delay = 0.5  # the download takes a while; the other chats wait it out
+    chats = tuple(range(1, 13))
+    bot = await subscribed_bot(start_bot, *chats, rate=200)  # all twelve could go at once
+    write_post("a.md", title="Photo story", image=image, **recent())
+    await eventually(lambda: double.calls("sendPhoto"))  # refused: the download begins
+    write_post("b.md", title="Text story", **recent())  # queued behind, for the same chats
+    await eventually(lambda: all(headlines(double, c, "Text story") for c in chats), timeout=10)
+    tries = double.calls("sendPhoto")
+    assert len([r for r in tries if r.params["photo"] == image]) == 1  # one chat tried the URL
+    assert len([r for r in tries if not isinstance(r.params["photo"], str)]) == 1  # one upload
+    assert all(double.messages_to(c)[0].get("photo") for c in chats)  # in queued order
+    assert bot.sender.failed == 0

@@ -1,7 +1,10 @@
 """Fault injection: errors, slow answers and flood control, as Telegram produces them.
 
 Queued faults (`fail_next`, `server_error_next`, `delay_next`) answer the next calls of one
-method, optionally for one chat only, and are used up as they fire. Flood control is a sliding
+method, optionally for one chat only, and are used up as they fire. Scattered faults
+(`scatter_faults`) answer a random share of sends with 429 or 5xx, as a busy Telegram does with
+no limit exceeded; a chat sent to again before its `retry_after` is refused again and counted
+in `early_sends`. Flood control is a sliding
 window per second overall and per chat (per minute in groups), answering 429 with
 `retry_after` the way Telegram does; only sends that go through count against it.
 """
@@ -9,6 +12,7 @@ window per second overall and per chat (per minute in groups), answering 429 wit
 from __future__ import annotations
 
 import math
+import random
 from collections import deque
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -36,6 +40,14 @@ class _Delay:
 
 
 @dataclass(frozen=True)
+class _Scattered:
+    refused: float
+    server_errors: float
+    retry_after: tuple[int, int]
+    pick: random.Random
+
+
+@dataclass(frozen=True)
 class _FloodLimits:
     global_per_second: int
     private_per_second: int
@@ -55,6 +67,10 @@ class FaultsMixin(ChatsMixin):
         self._flood: _FloodLimits | None = None
         self._flood_global: deque[float] = deque()
         self._flood_chats: dict[int, deque[float]] = {}
+        self._scattered: _Scattered | None = None
+        self._held_until: dict[object, float] = {}
+        self.early_sends = 0
+        """Sends to a chat before the `retry_after` it was given had passed."""
 
     def fail_next(
         self,
@@ -117,11 +133,43 @@ class FaultsMixin(ChatsMixin):
         self._flood_global.clear()
         self._flood_chats.clear()
 
+    def scatter_faults(
+        self,
+        *,
+        refused: float = 0.0,
+        server_errors: float = 0.0,
+        retry_after: tuple[int, int] = (1, 3),
+        seed: int = 18,
+    ) -> None:
+        """Answers a random share of send* calls with 429 (`retry_after` seconds drawn from the
+        range) and another with 502, reproducibly for a given `seed`."""
+        self._scattered = _Scattered(refused, server_errors, retry_after, random.Random(seed))
+
     def disable_flood_limits(self) -> None:
         """Switches flood control off again."""
         self._flood = None
 
     def _take_failure(self, method: str, chat_id: object) -> ApiError | None:
+        held = self._held_until.get(chat_id)
+        if held is not None:
+            if self._clock() < held:
+                self.early_sends += 1
+                wait = max(1, math.ceil(held - self._clock()))
+                return ApiError(
+                    429, f"Too Many Requests: retry after {wait}", {"retry_after": wait}
+                )
+            del self._held_until[chat_id]
+        scattered = self._scattered
+        if scattered is not None and method.lower().startswith("send"):
+            roll = scattered.pick.random()
+            if roll < scattered.refused:
+                wait = scattered.pick.randint(*scattered.retry_after)
+                self._held_until[chat_id] = self._clock() + wait
+                return ApiError(
+                    429, f"Too Many Requests: retry after {wait}", {"retry_after": wait}
+                )
+            if roll < scattered.refused + scattered.server_errors:
+                return ApiError(502, "Bad Gateway")
         for failure in self._failures:
             if failure.method != method.lower():
                 continue

@@ -44,3 +44,24 @@ async def test_faults_map_to_ptb_network_errors(bot: Bot, double: TelegramDouble
         await bot.send_photo(USER, "https://example.com/unfetchable.jpg")
     with pytest.raises(EndPointNotFound):
         await bot.do_api_request("noSuchMethod")
+
+
+async def test_scattered_faults_refuse_a_share_and_count_early_sends(
+    bot: Bot, double: TelegramDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    double.scatter_faults(refused=0.2, server_errors=0.1, retry_after=(5, 5))
+    refused: list[int] = []
+    failed = 0
+    for chat in range(1, 201):
+        try:
+            await bot.send_message(chat, "news")
+        except RetryAfter:
+            refused.append(chat)
+        except NetworkError:
+            failed += 1
+    assert 20 <= len(refused) <= 60 and 5 <= failed <= 40
+    double.scatter_faults()  # no more faults: only the waits remain
+    with pytest.raises(RetryAfter):
+        await bot.send_message(refused[0], "again, too soon")
+    assert double.early_sends == 1

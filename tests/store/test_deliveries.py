@@ -65,3 +65,34 @@ async def test_backlog_takes_the_newest_recorded_posts_and_never_repeats(store: 
     await store.subscribe(1, "private", None)
     assert await store.queue_backlog(1, newest_first, limit=2) == 0  # cancelled stays cancelled
     assert await store.queue_backlog(2, newest_first, limit=2) == 0  # an unknown chat
+
+
+async def test_the_senders_queue_shows_waiting_deliveries_and_keeps_their_chats_waiting(
+    store: Store,
+) -> None:
+    for chat in (1, 2):
+        await store.subscribe(chat, "private", None)
+    await store.add_posts([NewPost("A", "a")])
+    first, second = await store.due(now=1e12)
+    later = 4e12  # Telegram's retry_after, kept with the delivery; no attempt of its own
+    await store.record(
+        [Outcome(first.id, Status.PENDING, not_before=later, counts_as_attempt=False)]
+    )
+    queued = await store.queue()
+    assert [(d.id, d.not_before, d.attempts) for d in queued] == [
+        (first.id, later, 0),
+        (second.id, 0.0, 0),
+    ]
+    assert await store.waiting_chats(1e12) == {first.chat_id: later}
+    assert await store.waiting_chats(later) == {}  # its time has come
+
+
+async def test_every_copy_of_a_delivery_is_kept(store: Store) -> None:
+    await store.subscribe(1, "private", None)
+    await store.add_posts([NewPost("A", "a")])
+    [delivery] = await store.due(now=1e12)
+    await store.record_copies([(delivery.id, 7)])  # a late answer, before the retry's
+    await store.record([Outcome(delivery.id, Status.SENT, message_id=8, sent_as="text")])
+    await store.request_retraction("A", delete_since=0)
+    [copy] = await store.due_revisions(1e12)
+    assert (copy.message_id, copy.copies) == (8, (7,))
