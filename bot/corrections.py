@@ -19,7 +19,6 @@ What a revision can count on:
 from __future__ import annotations
 
 import html
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -39,8 +38,6 @@ from bot.posts import Post, Run
 from bot.render import Card, shorten
 from bot.store import Revision, RevisionOutcome, SentMessage
 from bot.telegram_errors import Fault, classify
-
-log = logging.getLogger(__name__)
 
 RETRACTED = "Retracted"
 
@@ -118,7 +115,7 @@ class Corrections:
             if answer is None:
                 await self._call(replace(copy, sent_image=url), post, card)
                 return None
-        await self._keep_file_id(url, answer)
+        await self._images.remember(url, photo_file_id(answer))
         return url
 
     async def _with_upload(
@@ -201,14 +198,3 @@ class Corrections:
             link_preview_options=preview,
             reply_markup=buttons,
         )
-
-    async def _keep_file_id(self, url: str, answer: Answer) -> None:
-        """Remember the new photo's file_id; the edit is made, so a failure here only costs a
-        later re-fetch, and must not make the revision look undone."""
-        file_id = photo_file_id(answer)
-        if file_id is None:
-            return
-        try:
-            await self._images.remember(url, file_id)
-        except Exception:
-            log.exception("could not remember the file_id of %s", url)

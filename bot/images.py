@@ -86,12 +86,22 @@ class ImageCache:
             self._file_ids[url] = found
         return self._file_ids[url]
 
-    async def remember(self, url: str, file_id: str) -> None:
-        """Keep the `file_id` Telegram gave this image (its bytes are no longer needed)."""
+    async def remember(self, url: str, file_id: str | None) -> None:
+        """Keep the `file_id` Telegram gave this image (its bytes are no longer needed).
+
+        Called once the message with the photo is out: a failure to store the id only costs a
+        later upload, so it is logged here rather than making a sent card look unsent.
+        """
+        if file_id is None:
+            return
         self._kept.pop(url, None)
-        if self._file_ids.get(url) != file_id:
-            self._file_ids[url] = file_id
+        if self._file_ids.get(url) == file_id:
+            return
+        self._file_ids[url] = file_id
+        try:
             await self._store.remember_image(url, file_id)
+        except Exception:
+            log.exception("could not remember the file_id of %s", url)
 
     async def forget(self, url: str) -> None:
         """Drop a `file_id` Telegram refused."""

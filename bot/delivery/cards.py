@@ -18,7 +18,6 @@ starts the download and is put back (`ImagePending`); the sender looks again whe
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
@@ -31,8 +30,6 @@ from bot.images import ImageCache
 from bot.posts import Post
 from bot.render import Card, render
 from bot.telegram_errors import Fault, classify
-
-log = logging.getLogger(__name__)
 
 #: Cards kept rendered; past this the cache starts afresh (posts change rarely, chats are many).
 CARDS_KEPT = 512
@@ -166,7 +163,7 @@ class Cards:
                 await self._images.forget(url)
             self._refused.add(url)
             return await self._upload(bot, chat_id, post, url)
-        await self._keep_file_id(url, answer)
+        await self._images.remember(url, answer.photo)
         return answer
 
     async def _upload(self, bot: Bot, chat_id: int, post: Post, url: str) -> Sent:
@@ -196,7 +193,7 @@ class Cards:
                         raise
                     self._images.mark_unavailable(url, str(exc))
                 else:
-                    await self._keep_file_id(url, answer)
+                    await self._images.remember(url, answer.photo)
                     return answer
         known = await self._images.file_id(url)
         if known is not None:
@@ -239,14 +236,3 @@ class Cards:
                 reply_markup=buttons,
             )
         return Sent.of(message)
-
-    async def _keep_file_id(self, url: str, answer: Sent) -> None:
-        """Remember the photo's file_id; the message is sent, so a failure here only costs
-        a later re-fetch, and must not make the delivery look unsent."""
-        file_id = answer.photo
-        if file_id is None:
-            return
-        try:
-            await self._images.remember(url, file_id)
-        except Exception:
-            log.exception("could not remember the file_id of %s", url)
