@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markdownify import markdownify
 
 from bot.errors import PostError
@@ -45,6 +44,7 @@ from bot.posts.jekyll import (
     has_liquid,
     language_folders,
     load_config,
+    load_front_matter,
     plain_text,
     remove_attribute_lists,
     remove_shortcodes,
@@ -119,7 +119,7 @@ def read_site_file(site: Site, file: PostFile, raw: bytes) -> Post:
     if len(raw) > MAX_FILE_BYTES:
         raise PostError(f"file is larger than {MAX_FILE_BYTES // 1024} KB")
     source, body = split_front_matter(decode(raw))
-    front = _front_matter(source)
+    front = load_front_matter(source, BudgetedYAML().load)
     post = site_post(site.config, file, front, body, language_folders=site.languages)
     if post.date is None:
         raise PostError(post.warnings[0] if post.warnings else "no date")
@@ -164,23 +164,6 @@ def read_site_file(site: Site, file: PostFile, raw: bytes) -> Post:
         has_time=post.date.has_time,
         warnings=post.warnings,
     )
-
-
-def _front_matter(source: str | None) -> dict[str, Any]:
-    """The front matter's values within the reading budgets (`limits`); {} for none."""
-    if source is None:
-        return {}
-    yaml_text = source.split("\n", 1)[1] if "\n" in source else ""
-    try:
-        data = BudgetedYAML().load(yaml_text)
-    except yaml.YAMLError as exc:
-        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PostError(f"malformed front matter: {problem}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise PostError("malformed front matter: it is not a list of `field: value` lines")
-    return {str(key): value for key, value in data.items()}
 
 
 def _image(config: SiteConfig, value: object, base: str | None) -> str | None:

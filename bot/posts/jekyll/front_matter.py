@@ -12,6 +12,7 @@ A file without front matter is still a post in `_posts` (with no data), as in Je
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -37,16 +38,24 @@ def split_front_matter(text: str) -> tuple[str | None, str]:
     return found[1], text[found.end() :]
 
 
-def load_front_matter(source: str | None) -> dict[str, Any]:
-    """The front matter's values, read with `yaml.safe_load`; {} for none or an empty block.
+def safe_load(yaml_text: str) -> object:
+    """YAML read with the safe loader: plain values only, no Python objects."""
+    return yaml.load(yaml_text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+
+
+def load_front_matter(
+    source: str | None, load: Callable[[str], object] = safe_load
+) -> dict[str, Any]:
+    """The front matter's values, read with `load` (`yaml.safe_load` unless the caller brings
+    a loader with reading budgets); {} for none or an empty block.
 
     Raises `PostError` when the YAML is malformed or is not a mapping of fields.
     """
     if source is None:
         return {}
+    yaml_text = source.split("\n", 1)[1] if "\n" in source else ""
     try:
-        yaml_text = source.split("\n", 1)[1] if "\n" in source else ""
-        data = yaml.load(yaml_text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+        data = load(yaml_text)
     except yaml.YAMLError as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise PostError(f"malformed front matter: {problem}") from None
