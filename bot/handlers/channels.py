@@ -20,7 +20,7 @@ from bot.handlers.access import Access, Need, Ruling
 from bot.handlers.deps import Deps
 from bot.handlers.updates import Context, where
 from bot.i18n import Texts
-from bot.readers import ChatRef, ReaderDesk, channel_reference
+from bot.readers import ChatRef, channel_reference
 from bot.telegram_errors import classify
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,7 @@ class ChannelCommands:
 
     def __init__(self, deps: Deps, access: Access) -> None:
         self._access = access
-        self._desk = ReaderDesk(
-            deps.store,
-            deps.library,
-            backlog=deps.settings.subscribe_backlog,
-            wake=deps.sender.wake,
-        )
+        self._desk = deps.reader_desk()
 
     async def channels(self, update: Update, context: Context) -> None:
         """The channels the bot posts to, for the bot's administrators."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.delivery import Sender
 from bot.editors import Refresh
 from bot.posts import PostLibrary
+from bot.readers import ReaderDesk
 from bot.settings import Settings
 from bot.store import Store
 
@@ -25,3 +26,13 @@ class Deps:
     publishing: asyncio.Lock
     """Held while the folder is scanned and queued, or an editor publishes into it."""
     refresh: Refresh
+
+    def reader_desk(self) -> ReaderDesk:
+        """The readers' core over this bot's store and library; a subscription wakes the
+        sender, since it may queue the backlog a new reader is owed."""
+        return ReaderDesk(
+            self.store,
+            self.library,
+            backlog=self.settings.subscribe_backlog,
+            wake=self.sender.wake,
+        )

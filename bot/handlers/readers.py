@@ -30,7 +30,7 @@ from bot.handlers.menu import CommandMenu
 from bot.handlers.updates import Context, chat_ref, where
 from bot.i18n import Texts, texts_for
 from bot.posts import Post
-from bot.readers import Latest, ReaderDesk
+from bot.readers import Latest
 from bot.subscriptions import Button, changes_languages
 from bot.telegram_errors import Classification, Fault, classify
 
@@ -54,12 +54,7 @@ class ReaderCommands:
         self._sender = deps.sender
         self._access = access
         self._menu = menu
-        self.desk = ReaderDesk(
-            deps.store,
-            deps.library,
-            backlog=deps.settings.subscribe_backlog,
-            wake=deps.sender.wake,
-        )
+        self.desk = deps.reader_desk()
 
     async def start(self, update: Update, context: Context) -> None:
         """Subscribe this chat: everything, or the categories a deep link names."""
