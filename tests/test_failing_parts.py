@@ -3,7 +3,9 @@
 The database is locked by another connection holding `BEGIN EXCLUSIVE` (what a backup tool, a
 second process or an operator's `sqlite3` shell can do): every write newsbot tries fails once
 SQLite's busy timeout has passed, as it would on a full disk. (A full disk itself is not made
-here: that needs a small filesystem of its own, which a test cannot mount without root.) While
+here: that needs a small filesystem of its own, which a test cannot mount without root.) A
+read-only database is made with SQLite's `query_only` on the bot's own connection: every write
+fails with SQLite's "attempt to write a readonly database", as on a read-only mount. While
 it lasts, a reader's command is answered with an apology, the scanner says what is wrong in
 `/healthz`, and the sender keeps the outcome of a message already sent. Once the lock is gone,
 both resume by themselves: the post found meanwhile and the message in flight reach their
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -88,5 +90,42 @@ async def test_a_locked_database_fails_commands_politely_and_loses_nothing(
         1,
         1,
     ]
+    double.send_command(2, "/start")  # commands work again
+    await reply(double, 2, "Subscribed")
+
+
+@contextlib.asynccontextmanager
+async def read_only(bot: Newsbot) -> AsyncIterator[None]:
+    """The bot's database refusing every write, as on a read-only mount, until the block ends."""
+    database = bot.store._db  # the one connection the bot writes through
+    await database.execute("PRAGMA query_only = ON")
+    try:
+        yield
+    finally:
+        await database.execute("PRAGMA query_only = OFF")
+
+
+async def test_a_read_only_database_stops_nothing_for_good(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await start_bot(subscribe_backlog=0)
+    double.send_command(READER, "/start")
+    await reply(double, READER, "Subscribed")
+    async with read_only(bot):
+        write_post("during.md", title="While read-only", date=ago(10))
+        bot.rescan()
+        double.send_command(2, "/start")
+        await reply(double, 2, "something went wrong", timeout=20)
+        await eventually(lambda: bot.scanner.trouble is not None, timeout=20)
+        assert "readonly" in (bot.scanner.trouble or "")
+        assert await health(bot) == 503
+        assert received(double, READER, "While read-only") == 0
+
+    await eventually(lambda: received(double, READER, "While read-only") == 1, timeout=30)
+
+    async def healthy() -> bool:
+        return await health(bot) == 200
+
+    await eventually(healthy, timeout=30, description="healthy again")
     double.send_command(2, "/start")  # commands work again
     await reply(double, 2, "Subscribed")
