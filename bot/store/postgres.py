@@ -203,6 +203,8 @@ class PostgresDatabase(Database):
 
     async def continue_ids(self, table: str) -> None:
         """Move the table's identity past the ids copied in, so new rows never reuse one."""
+        if "id" not in await self.columns(table):
+            return
         sequence = await self.scalar("SELECT pg_get_serial_sequence(?, 'id')", (table,))
         if sequence is None:
             return
