@@ -1,4 +1,5 @@
-"""The `newsbot` command line: run the bot, check and preview posts, import articles, back up.
+"""The `newsbot` command line: run the bot, check and preview posts, import articles, back up,
+and move the database between SQLite and PostgreSQL.
 
 Every command turns bad input into one clear line on stderr and a non-zero exit; none of them
 shows a traceback for a mistake in its input. A bad setting is exit 2, before anything starts.
@@ -22,12 +23,13 @@ from pydantic import ValidationError
 
 from bot import logs
 from bot.backup import backup
-from bot.errors import ArticleError, BackupError, CommandError
+from bot.errors import ArticleError, BackupError, CommandError, Unavailable
 from bot.importer import ImportOptions, import_article
 from bot.posts import PostLibrary
 from bot.render import preview_record, render
 from bot.settings import Settings
-from bot.store import UnusableDatabase, set_aside
+from bot.store import PostgresUrl, location, open_database, set_aside
+from bot.store.transfer import copy_database
 
 EXIT_REJECTED = 1
 EXIT_FAILED = 1
@@ -68,7 +70,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings()
     token = settings.require_token()
     logs.configure(settings.log_level, token, fmt=settings.log_format, secrets=settings.secrets)
-    if args.new_database and (kept := set_aside(settings.database)) is not None:
+    database = settings.database
+    if args.new_database and isinstance(database, Path) and (kept := set_aside(database)):
         log.warning("database unusable, set aside; starting a new one kept=%s", kept)
     # python-telegram-bot 22 reports `retry_after` as a timedelta only when asked to.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -78,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(serve(settings))
-    except UnusableDatabase as exc:  # empty or foreign: never taken for a first start
+    except Unavailable as exc:  # an empty, foreign or unreachable database: said in one line
         log.critical("newsbot cannot run error=%s", exc)
         return EXIT_FAILED
     except InvalidToken:
@@ -186,13 +189,44 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    database: Path = args.database or _settings().database
+    database = location(args.database) if args.database else _settings().database
+    if isinstance(database, PostgresUrl):
+        raise CommandError("backup copies an SQLite file; back up PostgreSQL with pg_dump")
     try:
         done = backup(database, args.path)
     except BackupError as exc:
         raise CommandError(str(exc)) from None
     print(f"backed up {database} to {done.path} ({done.size} bytes, schema {done.schema_version})")
     return 0
+
+
+def _migrate_db(args: argparse.Namespace) -> int:
+    source, target = location(args.source), location(args.target)
+    if source == target:
+        raise CommandError("FROM and TO are the same database")
+    if isinstance(source, Path) and not source.is_file():
+        raise CommandError(f"no database at {source}")
+    try:
+        copied = asyncio.run(_copy(source, target, replace=args.replace))
+    except Unavailable as exc:
+        raise CommandError(str(exc)) from None
+    rows = ", ".join(f"{table} {count}" for table, count in copied.items())
+    print(f"copied {source} to {target}: {rows} (counts verified)")
+    return 0
+
+
+async def _copy(
+    source: Path | PostgresUrl, target: Path | PostgresUrl, *, replace: bool
+) -> dict[str, int]:
+    origin = await open_database(source)
+    try:
+        destination = await open_database(target)
+        try:
+            return await copy_database(origin, destination, replace=replace)
+        finally:
+            await destination.close()
+    finally:
+        await origin.close()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -237,8 +271,20 @@ def parser() -> argparse.ArgumentParser:
 
     copy = sub.add_parser("backup", help="copy the database safely, even while the bot runs")
     copy.add_argument("path", type=Path, help="the backup file, or a folder for a dated one")
-    copy.add_argument("--database", type=Path, help="the database (default: NEWSBOT_DATABASE)")
+    copy.add_argument("--database", help="the SQLite file (default: NEWSBOT_DATABASE)")
     copy.set_defaults(handler=_backup)
+
+    move = sub.add_parser(
+        "migrate-db",
+        help="copy every chat, subscription, post and delivery to another database "
+        "(SQLite file or postgresql:// URL); stop the bot first",
+    )
+    move.add_argument("source", metavar="FROM", help="the database copied from")
+    move.add_argument("target", metavar="TO", help="the database copied to: a new or empty one")
+    move.add_argument(
+        "--replace", action="store_true", help="delete what the target holds before copying"
+    )
+    move.set_defaults(handler=_migrate_db)
     return top
 
 

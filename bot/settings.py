@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.store.location import PostgresUrl, location
+
 #: What Telegram accepts as a webhook's secret token.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 #: Something shaped like a bot token (`123456:ABC...`): it never belongs in TELEGRAM_API_URL.
@@ -68,10 +70,12 @@ class Settings(BaseSettings):
         "`breaking/` folder) and retractions (`retractions.json`), so that the content folder "
         "can stay read-only. Not set: they are written into NEWSBOT_CONTENT_DIR.",
     )
-    database: Path = Field(
+    database: Path | PostgresUrl = Field(
         default=Path("data/newsbot.sqlite3"),
         alias="NEWSBOT_DATABASE",
-        description="SQLite file with chats, subscriptions and deliveries; its folder is created.",
+        description="Where chats, subscriptions and deliveries are kept: an SQLite file (its "
+        "folder is created), or a PostgreSQL database as a URL, "
+        "`postgresql://user:password@host:5432/name`, which several instances can share.",
     )
     scan_seconds: float = Field(
         default=30.0,
@@ -173,6 +177,12 @@ class Settings(BaseSettings):
         description="Port of /metrics (Prometheus) and /healthz, in both modes; 0 lets the "
         "system choose.",
     )
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database_location(cls, value: object) -> object:
+        # A URL read as a path would lose a slash of `//` and be taken for a file name.
+        return location(value) if isinstance(value, str | Path | PostgresUrl) else value
 
     @field_validator("timezone")
     @classmethod
@@ -306,13 +316,18 @@ class Settings(BaseSettings):
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Every value that must never appear in any output: the token and the webhook secret."""
+        """Every value that must never appear in any output: the token, the webhook secret and
+        the database's password."""
         found = (self.telegram_bot_token, self.webhook_secret)
-        return tuple(s.get_secret_value() for s in found if s and s.get_secret_value())
+        database = self.database.secrets if isinstance(self.database, PostgresUrl) else ()
+        return (*(s.get_secret_value() for s in found if s and s.get_secret_value()), *database)
 
     @property
     def post_cache(self) -> Path:
-        """The file of posts already read (`bot/posts/cache.py`), beside the database."""
+        """The file of posts already read (`bot/posts/cache.py`): beside an SQLite database;
+        with PostgreSQL, in `data/` of the working folder (each instance keeps its own)."""
+        if isinstance(self.database, PostgresUrl):
+            return Path("data/newsbot.posts-cache.sqlite3")
         return self.database.with_name(self.database.stem + ".posts-cache.sqlite3")
 
     @property

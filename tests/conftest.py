@@ -1,9 +1,16 @@
-"""Shared fixtures: post files on disk, and the environment python-telegram-bot expects."""
+"""Shared fixtures: post files on disk, the database on either engine, and the environment
+python-telegram-bot expects.
+
+The database is an SQLite file unless a test module (or folder) asks for both engines by
+importing `tests.postgres.each_engine`: its tests then run once on SQLite and once on PostgreSQL
+(a server of the run's own, see `tests/postgres.py`), which is how the store's behaviour is
+proven the same on both.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +18,8 @@ import pytest
 from bot.app import Newsbot
 from bot.delivery import RetryPolicy
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Location, Store
+from tests import postgres
 from tests.double import TelegramDouble
 from tests.helpers import TOKEN, WritePost, post_text
 
@@ -44,10 +52,33 @@ def write_post(content: Path) -> WritePost:
     return write
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of the run's PostgreSQL server, started the first time a test needs it."""
+    with postgres.server() as url:
+        yield url
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
+def engine(request: pytest.FixtureRequest) -> str:
+    """The database engine of this test: "sqlite" unless the test is parametrised by ENGINES."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+async def database_location(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Location:
+    """Where this test's fresh database is: a file, or an empty schema on the run's server."""
+    if engine == "postgresql":
+        return await postgres.fresh_schema(request.getfixturevalue("postgres_server"))
+    return tmp_path / "data" / "newsbot.sqlite3"
+
+
+@pytest.fixture
+async def store(database_location: Location) -> AsyncIterator[Store]:
     """A fresh database; closed after the test even when an assertion failed."""
-    opened = await Store.open(tmp_path / "data" / "newsbot.sqlite3")
+    opened = await Store.open(database_location)
     try:
         yield opened
     finally:
@@ -62,14 +93,16 @@ async def double() -> AsyncIterator[TelegramDouble]:
 
 
 @pytest.fixture
-def bot_settings(tmp_path: Path, content: Path, double: TelegramDouble) -> Settings:
+def bot_settings(
+    tmp_path: Path, content: Path, double: TelegramDouble, database_location: Location
+) -> Settings:
     """Settings for a bot that talks to the double, fast enough for tests."""
     return Settings(
         _env_file=None,
         telegram_bot_token=TOKEN,
         telegram_api_url=double.base_url,
         content_dir=content,
-        database=tmp_path / "data" / "newsbot.sqlite3",
+        database=database_location,
         scan_seconds=0.2,
         rate=200,
         request_timeout=2.0,

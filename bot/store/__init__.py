@@ -7,11 +7,18 @@ accepted the message; that is what makes the queue survive crashes and restarts.
 Times are stored as Unix seconds (REAL). All SQL is parameterised; lists travel as one JSON
 parameter read with `json_each`.
 
+Two engines hold the same schema and behave the same: SQLite (a file, the default) and
+PostgreSQL (a `postgresql://` URL, which several instances can share).
+
 The package, one idea per module:
 
 - `model`: the values callers pass and get back (`Chat`, `Delivery`, `Outcome`, `NewPost`, ...);
-- `db`: the connection, its pragmas and transactions (the only module that knows the driver);
-- `schema`: the numbered migrations;
+- `db`: what the query areas ask of an engine: statements, rows, transactions;
+- `sqlite`, `postgres`: the two engines, the only modules that know a driver;
+- `dialect`: the SQL PostgreSQL reads differently, translated in one place;
+- `location`: a file path or a `postgresql://` URL, its password never shown;
+- `schema`: the numbered migrations, one set for both engines;
+- `transfer`: copying an installation from one engine to the other (`newsbot migrate-db`);
 - `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each.
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
@@ -19,13 +26,12 @@ Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.store import schema
 from bot.store.chats import ChatQueries
-from bot.store.db import Database, UnusableDatabase, set_aside, unusable
+from bot.store.db import Database, DatabaseUnreachable, UnusableDatabase
 from bot.store.deliveries import DeliveryQueries
 from bot.store.images import ImageQueries
+from bot.store.location import Location, PostgresUrl, location
 from bot.store.model import (
     ALL,
     DELETE_WINDOW_SECONDS,
@@ -40,8 +46,10 @@ from bot.store.model import (
     Stats,
     Status,
 )
+from bot.store.postgres import PostgresDatabase
 from bot.store.revisions import RevisionQueries
 from bot.store.schema import MIGRATIONS
+from bot.store.sqlite import SqliteDatabase, set_aside, unusable
 from bot.store.state import StateQueries
 from bot.store.stats import StatsQueries
 
@@ -50,10 +58,13 @@ __all__ = [
     "DELETE_WINDOW_SECONDS",
     "MIGRATIONS",
     "Chat",
+    "DatabaseUnreachable",
     "Delivery",
     "Joined",
+    "Location",
     "NewPost",
     "Outcome",
+    "PostgresUrl",
     "Revision",
     "RevisionOutcome",
     "SentMessage",
@@ -61,6 +72,8 @@ __all__ = [
     "Status",
     "Store",
     "UnusableDatabase",
+    "location",
+    "open_database",
     "set_aside",
     "unusable",
 ]
@@ -81,12 +94,14 @@ class Store(
         self._stopped: set[int] = set()
 
     @classmethod
-    async def open(cls, path: Path) -> Store:
-        """Open (creating folder and file) and migrate the database at `path`.
+    async def open(cls, where: Location | str) -> Store:
+        """Open and migrate the database at `where`: a file (its folder and itself created when
+        missing) or a `postgresql://` URL.
 
-        An existing file that is not newsbot's database raises `UnusableDatabase`.
+        A database that is there but not newsbot's raises `UnusableDatabase`; a server that
+        cannot be reached, `DatabaseUnreachable`.
         """
-        database = await Database.open(path)
+        database = await open_database(where)
         try:
             await schema.migrate(database)
         except BaseException:
@@ -94,10 +109,23 @@ class Store(
             raise
         return cls(database)
 
+    @property
+    def engine(self) -> str:
+        """The database engine's name: `SQLite` or `PostgreSQL`."""
+        return self._db.engine
+
     async def close(self) -> None:
-        """Close the connection (its worker thread would otherwise keep the process alive)."""
+        """Close the connections (they would otherwise keep the process alive)."""
         await self._db.close()
 
     async def schema_version(self) -> int:
         """The newest migration applied."""
         return await schema.schema_version(self._db)
+
+
+async def open_database(where: Location | str) -> Database:
+    """Connect to the database at `where` with the engine its form names, unmigrated."""
+    found = location(where)
+    if isinstance(found, PostgresUrl):
+        return await PostgresDatabase.open(found)
+    return await SqliteDatabase.open(found)

@@ -47,7 +47,8 @@ class ChatQueries:
         async with self._db.transaction() as tx:
             joined = await _activate(tx, chat_id, chat_type, title, now)
             await tx.executemany(
-                "INSERT OR IGNORE INTO subscriptions (chat_id, category) VALUES (?, ?)",
+                "INSERT INTO subscriptions (chat_id, category) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
                 [(chat_id, category) for category in categories],
             )
         self._stopped.discard(chat_id)
@@ -91,17 +92,21 @@ class ChatQueries:
         """
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT OR IGNORE INTO chats (id, type, title, active, subscribed_at) "
-                "SELECT ?, 'supergroup', title, active, subscribed_at FROM chats WHERE id = ?",
+                "INSERT INTO chats (id, type, title, active, subscribed_at) "
+                "SELECT ?, 'supergroup', title, active, subscribed_at FROM chats WHERE id = ? "
+                "ON CONFLICT DO NOTHING",
                 (new_id, old_id),
             )
             await tx.execute(
-                "INSERT OR IGNORE INTO subscriptions (chat_id, category) "
-                "SELECT ?, category FROM subscriptions WHERE chat_id = ?",
+                "INSERT INTO subscriptions (chat_id, category) "
+                "SELECT ?, category FROM subscriptions WHERE chat_id = ? ON CONFLICT DO NOTHING",
                 (new_id, old_id),
             )
             await tx.execute(
-                "UPDATE OR IGNORE deliveries SET chat_id = ? WHERE chat_id = ?", (new_id, old_id)
+                "UPDATE deliveries SET chat_id = ?1 WHERE chat_id = ?2 AND NOT EXISTS ("
+                "  SELECT 1 FROM deliveries AS other"
+                "  WHERE other.chat_id = ?1 AND other.post_id = deliveries.post_id)",
+                (new_id, old_id),
             )
             await tx.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_id,))
             await tx.execute("DELETE FROM chats WHERE id = ?", (old_id,))
@@ -121,12 +126,18 @@ class ChatQueries:
     async def chats_of_type(self, chat_type: str) -> list[Chat]:
         """Every active chat of one type ("channel", say) with its categories, by title."""
         rows = await self._db.rows(
-            "SELECT c.id, c.type, c.title, c.active, c.languages, "
-            "(SELECT json_group_array(s.category) FROM subscriptions AS s WHERE s.chat_id = c.id) "
+            "SELECT c.id, c.type, c.title, c.active, c.languages "
             "FROM chats AS c WHERE c.type = ? AND c.active = 1 ORDER BY c.title, c.id",
             (chat_type,),
         )
-        return [_chat(row, frozenset(json.loads(str(row[5])))) for row in rows]
+        categories: dict[int, set[str]] = {}
+        for chat_id, category in await self._db.rows(
+            "SELECT s.chat_id, s.category FROM subscriptions AS s JOIN chats AS c "
+            "ON c.id = s.chat_id WHERE c.type = ? AND c.active = 1",
+            (chat_type,),
+        ):
+            categories.setdefault(int(chat_id), set()).add(str(category))
+        return [_chat(row, frozenset(categories.get(int(row[0]), ()))) for row in rows]
 
     async def set_subscriptions(
         self,
@@ -154,8 +165,8 @@ class ChatQueries:
                 (chat_id, json.dumps(wanted)),
             )
             await tx.execute(
-                "INSERT OR IGNORE INTO subscriptions (chat_id, category) "
-                "SELECT ?, value FROM json_each(?)",
+                "INSERT INTO subscriptions (chat_id, category) "
+                "SELECT ?, value FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
                 (chat_id, json.dumps(wanted)),
             )
         self._stopped.discard(chat_id)
@@ -195,7 +206,7 @@ async def _activate(
         return Joined.NEW
     await tx.execute(
         "UPDATE chats SET type = ?, title = ?, active = 1, "
-        "subscribed_at = CASE WHEN active THEN subscribed_at ELSE ? END, "
+        "subscribed_at = CASE WHEN active = 1 THEN subscribed_at ELSE ? END, "
         "deactivated_at = NULL, deactivated_reason = NULL WHERE id = ?",
         (chat_type, title, now, chat_id),
     )

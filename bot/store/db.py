@@ -1,185 +1,98 @@
-"""The connection to the SQLite file: its pragmas, and writes serialised into transactions.
+"""What the query areas ask of a database engine: statements, rows, and write transactions.
 
-This is the one module that speaks to the database driver; the query areas hand it SQL and
-parameters and get rows back, so a second engine needs a second module of this shape.
+The query areas (`chats`, `deliveries`, ...) hand a `Database` SQL and parameters and get rows
+back; they never see a driver. Two engines implement it, one module each: `sqlite` (the embedded
+default, one file) and `postgres` (a server several instances can share). The SQL is written
+once, in SQLite's dialect with `?` placeholders and portable forms wherever one exists;
+`dialect` translates what PostgreSQL reads differently, in one place.
 
-A file that is there but is not newsbot's database (empty, another program's, not SQLite at
-all) is refused with `UnusableDatabase`: opened as usual it would look like a first start, and
-every subscription would be silently lost. Only a missing file is a first start. An operator who
-really wants a new database says so (`newsbot run --new-database`): `set_aside` then moves the
-unusable file out of the way, keeping it, and the bot starts afresh.
+Every engine keeps the same guarantees:
 
-Every write runs inside `Database.transaction()`: one at a time (an asyncio lock), `BEGIN
-IMMEDIATE` so it never has to upgrade its lock half-way, and either committed whole or rolled
-back whole, including when the `COMMIT` itself fails. Code that keeps anything in memory about a
-write changes it after the `async with` block has ended, that is only once the commit succeeded.
+- every write runs inside `transaction()`: one writer at a time on the database, committed whole
+  or rolled back whole, including when the `COMMIT` itself fails;
+- code that keeps anything in memory about a write changes it after the `async with` block has
+  ended, that is only once the commit succeeded;
+- a database that cannot be reached is an `Unavailable` error, never a silent first start: the
+  callers that retry (the outcome writer, the scanner) try again on a new connection.
 """
 
 from __future__ import annotations
 
-import asyncio
+import abc
 import contextlib
-import sqlite3
-import time
-from collections.abc import AsyncIterator, Iterable, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-import aiosqlite
-
 from bot.errors import Unavailable
-
-#: The first bytes of every SQLite 3 database file.
-SQLITE_HEADER = b"SQLite format 3\x00"
-#: The table every newsbot database has from its first start on.
-OURS = "schema_migrations"
 
 Row = Sequence[Any]
 """One result row, its columns in the order the query named them."""
 
 
 class UnusableDatabase(Unavailable):
-    """The database file exists but is not newsbot's: empty, foreign, or not a database."""
+    """The database is there but is not newsbot's: empty, foreign, or not a database."""
 
 
-def unusable(path: Path) -> str | None:
-    """Why the file at `path` must not be used as newsbot's database; None when it may.
-
-    A missing file may (a first start), and so may an SQLite file with no tables at all (a
-    first start stopped before its first migration).
-    """
-    try:
-        with path.open("rb") as file:
-            header = file.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return f"cannot read {path}: {exc.strerror or exc}"
-    if not header:
-        return f"{path} is empty (0 bytes), not newsbot's database"
-    if header != SQLITE_HEADER:
-        return f"{path} is not an SQLite database"
-    try:
-        # Read-only and without creating anything: this file is not known to be ours yet.
-        with contextlib.closing(
-            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        ) as db:
-            tables = {
-                row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
-    except sqlite3.Error as exc:
-        return f"{path} cannot be read as a database: {exc}"
-    if tables and OURS not in tables:
-        return f"{path} is another program's SQLite database (it has no {OURS} table)"
-    return None
+class DatabaseUnreachable(Unavailable):
+    """The database server cannot be reached, or the connection to it was lost."""
 
 
-def set_aside(path: Path) -> Path | None:
-    """Move an unusable database file (and its journal files) aside, so a new one is created.
-
-    Returns where it went; None when the file is missing or usable, which is left as it is: a
-    good database is never replaced.
-    """
-    if unusable(path) is None or not path.exists():
-        return None
-    kept = path.with_name(f"{path.name}.unusable-{time.strftime('%Y%m%d-%H%M%S')}")
-    for suffix in ("", "-wal", "-shm"):
-        part = path.with_name(path.name + suffix)
-        if part.exists():
-            part.rename(kept.with_name(kept.name + suffix))
-    return kept
-
-
-class Transaction:
+class Transaction(abc.ABC):
     """The statements of one open transaction (see `Database.transaction`)."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
-
+    @abc.abstractmethod
     async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         """Run one statement; returns how many rows it changed (0 for anything but a change)."""
-        async with self._connection.execute(sql, params) as cursor:
-            return max(cursor.rowcount, 0)
 
+    @abc.abstractmethod
     async def executemany(self, sql: str, params: Iterable[Sequence[object]]) -> None:
         """Run one statement once for each set of parameters."""
-        await self._connection.executemany(sql, params)
 
+    @abc.abstractmethod
     async def row(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         """The first row of a query, seeing this transaction's own changes."""
-        async with self._connection.execute(sql, params) as cursor:
-            return await cursor.fetchone()
 
 
-class Database:
-    """One aiosqlite connection, with writes serialised into explicit transactions."""
+class Database(abc.ABC):
+    """One database, its writes serialised into explicit transactions."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
-        self._write = asyncio.Lock()
+    #: The engine's name, as logs and `newsbot migrate-db` say it.
+    engine: str
 
-    @classmethod
-    async def open(cls, path: Path) -> Database:
-        """Connect to the file at `path` (creating folder and file) and set its pragmas.
-
-        Raises `UnusableDatabase` for a file that is there but is not newsbot's database.
-        """
-        if (reason := await asyncio.to_thread(unusable, path)) is not None:
-            raise UnusableDatabase(
-                f"{reason}; restore it from a backup, or run with --new-database to set it "
-                "aside and start a new one"
-            )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
-        database = cls(connection)
-        try:
-            await database.execute("PRAGMA journal_mode = WAL")
-            # NORMAL in WAL mode survives a crash of the process; only power loss can roll back
-            # the newest transactions, and those are re-sent rather than lost.
-            await database.execute("PRAGMA synchronous = NORMAL")
-            await database.execute("PRAGMA foreign_keys = ON")
-            await database.execute("PRAGMA busy_timeout = 5000")
-        except BaseException:
-            await connection.close()
-            raise
-        return database
-
+    @abc.abstractmethod
     async def close(self) -> None:
-        """Close the connection (its worker thread would otherwise keep the process alive)."""
-        async with self._write:
-            await self._connection.close()
+        """Close the connections (they would otherwise keep the process alive)."""
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    @abc.abstractmethod
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
         """One write transaction: committed if the block completes, else rolled back."""
-        async with self._write:
-            await self._connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield Transaction(self._connection)
-                await self._connection.execute("COMMIT")
-            except BaseException:
-                # A failed statement or COMMIT may already have ended the transaction; one left
-                # open would make every later BEGIN fail.
-                if self._connection.in_transaction:
-                    await self._connection.execute("ROLLBACK")
-                raise
 
+    @abc.abstractmethod
     async def execute(self, sql: str, params: Sequence[object] = ()) -> None:
-        """Run one statement on its own, between transactions (a pragma, the schema's table)."""
-        async with self._write:
-            await self._connection.execute(sql, params)
+        """Run one statement on its own, between transactions."""
 
+    @abc.abstractmethod
     async def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """Every row of a query."""
-        async with self._connection.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
 
     async def row(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         """The first row of a query, if there is one."""
-        async with self._connection.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        found = await self.rows(sql, params)
+        return found[0] if found else None
 
     async def scalar(self, sql: str, params: Sequence[object] = ()) -> object:
         """The first column of the first row of a query (None when there is no row)."""
         row = await self.row(sql, params)
         return None if row is None else row[0]
+
+    @abc.abstractmethod
+    async def tables(self) -> set[str]:
+        """The names of the tables in the database (newsbot's own, and any other)."""
+
+    @abc.abstractmethod
+    async def columns(self, table: str) -> list[str]:
+        """The names of a table's columns, in their order."""
+
+    @abc.abstractmethod
+    async def continue_ids(self, table: str) -> None:
+        """After rows were copied in with their `id`s, make new rows' ids follow them."""

@@ -49,21 +49,22 @@ class DeliveryQueries:
         async with self._db.transaction() as tx:
             for post in posts:
                 recorded = await tx.execute(
-                    "INSERT OR IGNORE INTO posts (id, digest, first_seen, archived) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO posts (id, digest, first_seen, archived) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (post.id, post.digest, now, post.archived),
                 )
                 if recorded == 0 or post.archived:
                     continue
                 queued += await tx.execute(
-                    "INSERT OR IGNORE INTO deliveries "
+                    "INSERT INTO deliveries "
                     "(post_id, chat_id, priority, created_at, updated_at) "
                     "SELECT ?, c.id, ?, ?, ? FROM chats AS c WHERE c.active = 1 AND (? AND EXISTS ("
                     "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id) OR (EXISTS ("
                     "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id"
                     "  AND (s.category = ? OR s.category IN (SELECT value FROM json_each(?))))"
-                    " AND (c.languages IS NULL OR ? IS NULL"
-                    "  OR ? IN (SELECT value FROM json_each(c.languages)))))",
+                    " AND (c.languages IS NULL OR CAST(? AS TEXT) IS NULL"
+                    "  OR ? IN (SELECT value FROM json_each(c.languages)))))"
+                    " ON CONFLICT DO NOTHING",
                     (
                         post.id,
                         post.priority,
@@ -110,14 +111,14 @@ class DeliveryQueries:
         now = time.time() if now is None else now
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT OR IGNORE INTO posts (id, digest, first_seen, archived) "
-                "VALUES (?, ?, ?, 0)",
+                "INSERT INTO posts (id, digest, first_seen, archived) "
+                "VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING",
                 (post_id, digest, now),
             )
             return await tx.execute(
-                "INSERT OR IGNORE INTO deliveries "
+                "INSERT INTO deliveries "
                 "(post_id, chat_id, priority, created_at, updated_at) "
-                "SELECT ?1, c.id, ?4, ?5, ?5 " + _PUSH_AUDIENCE,
+                "SELECT ?1, c.id, ?4, ?5, ?5 " + _PUSH_AUDIENCE + " ON CONFLICT DO NOTHING",
                 (post_id, category, ALL, priority, now),
             )
 
@@ -145,14 +146,14 @@ class DeliveryQueries:
         now = time.time() if now is None else now
         async with self._db.transaction() as tx:
             return await tx.execute(
-                "INSERT OR IGNORE INTO deliveries "
+                "INSERT INTO deliveries "
                 "(post_id, chat_id, priority, created_at, updated_at) "
                 "SELECT post_id, ?, ?, ?, ? FROM ("
                 "  SELECT j.value AS post_id, j.key AS rank FROM json_each(?) AS j"
                 "  JOIN posts AS p ON p.id = j.value"
                 "  ORDER BY j.key LIMIT ?"
-                ") WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND active = 1) "
-                "ORDER BY rank DESC",
+                ") AS backlog WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND active = 1) "
+                "ORDER BY rank DESC ON CONFLICT DO NOTHING",
                 (chat_id, priority, now, now, json.dumps(list(post_ids)), limit, chat_id),
             )
 
@@ -270,8 +271,11 @@ class DeliveryQueries:
         if not copies:
             return
         async with self._db.transaction() as tx:
-            await tx.executemany(
-                "UPDATE deliveries SET copies = json_insert(COALESCE(copies, '[]'), '$[#]', ?) "
-                "WHERE id = ?",
-                [(message_id, delivery_id) for delivery_id, message_id in copies],
-            )
+            for delivery_id, message_id in copies:
+                row = await tx.row("SELECT copies FROM deliveries WHERE id = ?", (delivery_id,))
+                if row is None:
+                    continue
+                kept = [*json.loads(str(row[0] or "[]")), message_id]
+                await tx.execute(
+                    "UPDATE deliveries SET copies = ? WHERE id = ?", (json.dumps(kept), delivery_id)
+                )

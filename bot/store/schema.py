@@ -3,6 +3,12 @@
 Migrations only go forward, one transaction each, so a database is always at one known version
 (`schema_migrations` records which). Times are stored as Unix seconds (REAL); a list in a column
 is JSON.
+
+One set of migrations serves both engines: they are written in SQLite's types, and
+`dialect.to_postgres` gives PostgreSQL its own (`INTEGER` as `BIGINT`, `REAL` as `DOUBLE
+PRECISION`, rowids as identity columns). Instances that start together on one PostgreSQL
+database apply each migration once: each is applied in a write transaction (one writer at a time
+on the database) that first looks whether another instance has just applied it.
 """
 
 from __future__ import annotations
@@ -10,6 +16,9 @@ from __future__ import annotations
 import time
 
 from bot.store.db import Database
+
+#: The table that records which migrations a database has had.
+TABLE = "schema_migrations"
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: the first schema
@@ -84,15 +93,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 async def migrate(db: Database) -> None:
     """Apply, in order, every migration the database has not had yet."""
-    await db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        "(version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
-    )
+    async with db.transaction() as tx:
+        await tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+        )
     current = await schema_version(db)
     for version, statements in enumerate(MIGRATIONS, start=1):
         if version <= current:
             continue
         async with db.transaction() as tx:
+            if await tx.row("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)):
+                continue  # applied by another instance since `current` was read
             for statement in statements:
                 await tx.execute(statement)
             await tx.execute(

@@ -20,6 +20,9 @@ from tests.delivery.helpers import (
 )
 from tests.double import DEFAULT_GROUP_USER_ID, TelegramDouble
 from tests.helpers import WritePost, eventually
+from tests.postgres import each_engine
+
+__all__ = ["each_engine"]  # every test here runs on both engines
 
 
 async def test_new_post_reaches_every_subscriber_once(

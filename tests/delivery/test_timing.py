@@ -10,6 +10,9 @@ from tests.delivery.helpers import headlines, recent, subscribed_bot
 from tests.double import TelegramDouble
 from tests.double.state import RequestRecord
 from tests.helpers import WritePost, eventually
+from tests.postgres import each_engine
+
+__all__ = ["each_engine"]  # every test here runs on both engines
 
 
 def sends_to(double: TelegramDouble, chat: int) -> list[RequestRecord]:

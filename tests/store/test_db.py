@@ -1,4 +1,4 @@
-"""The connection: its pragmas, and transactions that commit whole or leave nothing behind."""
+"""The SQLite engine: its pragmas, and transactions that commit whole or leave nothing behind."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
-from bot.store.db import Database, UnusableDatabase, set_aside, unusable
+from bot.store.sqlite import SqliteDatabase, UnusableDatabase, set_aside, unusable
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
+async def database(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
     """A connection to a fresh file with two related tables; closed however the test ends."""
-    opened = await Database.open(tmp_path / "data" / "test.sqlite3")
+    opened = await SqliteDatabase.open(tmp_path / "data" / "test.sqlite3")
     try:
         await opened.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
         await opened.execute("CREATE TABLE child (parent_id INTEGER REFERENCES parent(id))")
@@ -25,14 +25,14 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
         await opened.close()
 
 
-async def test_the_file_is_in_wal_mode_and_foreign_keys_hold(database: Database) -> None:
+async def test_the_file_is_in_wal_mode_and_foreign_keys_hold(database: SqliteDatabase) -> None:
     assert await database.scalar("PRAGMA journal_mode") == "wal"
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         async with database.transaction() as tx:
             await tx.execute("INSERT INTO child VALUES (1)")
 
 
-async def test_a_failed_block_leaves_nothing_behind(database: Database) -> None:
+async def test_a_failed_block_leaves_nothing_behind(database: SqliteDatabase) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         async with database.transaction() as tx:
             assert await tx.execute("INSERT INTO parent VALUES (1)") == 1
@@ -45,7 +45,7 @@ async def test_a_failed_block_leaves_nothing_behind(database: Database) -> None:
 
 
 async def test_a_failed_commit_is_rolled_back_and_the_next_write_goes_through(
-    database: Database,
+    database: SqliteDatabase,
 ) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         async with database.transaction() as tx:
