@@ -12,7 +12,8 @@ The package, one idea per module:
 - `model`: the values callers pass and get back (`Chat`, `Delivery`, `Outcome`, `NewPost`, ...);
 - `db`: the connection, its pragmas and transactions (the only module that knows the driver);
 - `schema`: the numbered migrations;
-- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each.
+- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each;
+- `ledger`: compaction, which keeps the deliveries table to the rows still of use.
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
 """
@@ -26,6 +27,7 @@ from bot.store.chats import ChatQueries
 from bot.store.db import Database, UnusableDatabase, set_aside, unusable
 from bot.store.deliveries import DeliveryQueries
 from bot.store.images import ImageQueries
+from bot.store.ledger import COMPACT_BATCH, Compaction, LedgerQueries
 from bot.store.model import (
     ALL,
     DELETE_WINDOW_SECONDS,
@@ -47,9 +49,11 @@ from bot.store.stats import StatsQueries
 
 __all__ = [
     "ALL",
+    "COMPACT_BATCH",
     "DELETE_WINDOW_SECONDS",
     "MIGRATIONS",
     "Chat",
+    "Compaction",
     "Delivery",
     "Joined",
     "NewPost",
@@ -73,6 +77,7 @@ class Store(
     StatsQueries,
     ImageQueries,
     StateQueries,
+    LedgerQueries,
 ):
     """Every query newsbot makes, on one database whose writes are serialised into transactions."""
 

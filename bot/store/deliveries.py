@@ -17,9 +17,11 @@ from bot.store.db import Database
 from bot.store.model import ALL, Delivery, NewPost, Outcome
 
 # A push goes to active, subscribed chats that have not had the post: all of them (category
-# None) or those subscribed to the category or to everything.
+# None) or those subscribed to the category or to everything. A chat whose ledger was compacted
+# past the post's first sighting may have had it (`ledger`).
 _PUSH_AUDIENCE = (
-    "FROM chats AS c WHERE c.active = 1 AND EXISTS ("
+    "FROM chats AS c WHERE c.active = 1 AND (c.compacted_through IS NULL"
+    " OR c.compacted_through <= (SELECT first_seen FROM posts WHERE id = ?1)) AND EXISTS ("
     "  SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id"
     "  AND (?2 IS NULL OR s.category IN (?2, ?3)))"
     " AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.post_id = ?1 AND d.chat_id = c.id)"
@@ -137,8 +139,9 @@ class DeliveryQueries:
         subscribed asked for the newest stories, and on a fresh install those are all archived.
         They are queued oldest first,
         so the chat reads them in the order they were published. A post that already has a
-        delivery row for the chat (sent, failed, or cancelled when the chat left) is not queued
-        again, so the welcome never repeats or resurrects anything. Returns deliveries queued.
+        delivery row for the chat (sent, failed, or cancelled when the chat left), or that was
+        first seen before the chat's ledger floor (`ledger`), is not queued again, so the
+        welcome never repeats or resurrects anything. Returns deliveries queued.
         """
         if limit <= 0 or not post_ids:
             return 0
@@ -151,7 +154,9 @@ class DeliveryQueries:
                 "  SELECT j.value AS post_id, j.key AS rank FROM json_each(?) AS j"
                 "  JOIN posts AS p ON p.id = j.value"
                 "  ORDER BY j.key LIMIT ?"
-                ") WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND active = 1) "
+                ") WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND active = 1 "
+                "  AND (compacted_through IS NULL OR compacted_through <= "
+                "   (SELECT first_seen FROM posts WHERE id = post_id))) "
                 "ORDER BY rank DESC",
                 (chat_id, priority, now, now, json.dumps(list(post_ids)), limit, chat_id),
             )
@@ -231,11 +236,11 @@ class DeliveryQueries:
         )
         return {int(r[0]): float(r[1]) for r in rows}
 
-    async def record(self, outcomes: Sequence[Outcome]) -> None:
+    async def record(self, outcomes: Sequence[Outcome], *, now: float | None = None) -> None:
         """Write the results of many attempts in one transaction."""
         if not outcomes:
             return
-        now = time.time()
+        now = time.time() if now is None else now
         async with self._db.transaction() as tx:
             await tx.executemany(
                 # A message Telegram accepted is recorded even if the delivery was cancelled

@@ -79,6 +79,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # was delivered, then sent again, leaves the reader two copies to correct or delete.
         "ALTER TABLE deliveries ADD COLUMN copies TEXT",
     ),
+    (  # 5: the ledger kept small (`ledger`): posts first seen before a chat's floor were had
+        "ALTER TABLE chats ADD COLUMN compacted_through REAL",
+    ),
 )
 
 
