@@ -26,6 +26,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
+from bot.compaction import Compactor, retention
 from bot.delivery import CardStyle, RetryPolicy, Sender
 from bot.fetch import Fetcher, public_or
 from bot.images import ImageCache
@@ -189,6 +190,14 @@ class Newsbot:
             asyncio.create_task(self.sender.run(), name="newsbot-sender"),
             asyncio.create_task(self.scanner.run(), name="newsbot-scanner"),
             asyncio.create_task(self.scanner.watch(), name="newsbot-watcher"),
+            asyncio.create_task(
+                Compactor(
+                    self.store,
+                    keep_seconds=retention(settings.edit_window_hours),
+                    stopping=self._stopping,
+                ).run(),
+                name="newsbot-ledger",
+            ),
         ]
         # What start-up loaded (the libraries, the posts) lives as long as the bot: out of the
         # collector's sight, full collections stay short, and with them the pauses that would

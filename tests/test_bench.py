@@ -34,6 +34,15 @@ EXPECTED = {
     "commands": ({"handling", "replies", "core"}, {"core latest p99", "core category p99"}),
     "memory": ({"runs", "chats", "posts"}, {"peak RSS"}),
     "restart": ({"first_delivery_seconds", "runs"}, {"start to first delivery"}),
+    "ledger": (
+        {"queue", "month"},
+        {
+            "queue one post for every chat",
+            "longest wait of a reader's command meanwhile",
+            "database size, last day against the settled day",
+            "/latest database read p99, last day against the settled day",
+        },
+    ),
 }
 FIGURE_KEYS = {"value", "unit", "floor", "ratio", "target", "passed"}
 

@@ -19,7 +19,8 @@ The package, one idea per module:
 - `location`: a file path or a `postgresql://` URL, its password never shown;
 - `schema`: the numbered migrations, one set for both engines;
 - `transfer`: copying an installation from one engine to the other (`newsbot migrate-db`);
-- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each.
+- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each;
+- `ledger`: compaction, which keeps the deliveries table to the rows still of use.
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
 """
@@ -31,6 +32,7 @@ from bot.store.chats import ChatQueries
 from bot.store.db import Database, DatabaseUnreachable, UnusableDatabase
 from bot.store.deliveries import DeliveryQueries
 from bot.store.images import ImageQueries
+from bot.store.ledger import COMPACT_BATCH, Compaction, LedgerQueries
 from bot.store.location import Location, PostgresUrl, location
 from bot.store.model import (
     ALL,
@@ -55,9 +57,11 @@ from bot.store.stats import StatsQueries
 
 __all__ = [
     "ALL",
+    "COMPACT_BATCH",
     "DELETE_WINDOW_SECONDS",
     "MIGRATIONS",
     "Chat",
+    "Compaction",
     "DatabaseUnreachable",
     "Delivery",
     "Joined",
@@ -86,6 +90,7 @@ class Store(
     StatsQueries,
     ImageQueries,
     StateQueries,
+    LedgerQueries,
 ):
     """Every query newsbot makes, on one database whose writes are serialised into transactions."""
 

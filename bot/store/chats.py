@@ -97,6 +97,11 @@ class ChatQueries:
                 "ON CONFLICT DO NOTHING",
                 (new_id, old_id),
             )
+            await tx.execute(  # the later of the two ledger floors (`ledger`)
+                "UPDATE chats SET compacted_through = (SELECT MAX(compacted_through) FROM chats "
+                "WHERE id IN (?1, ?2)) WHERE id = ?1",
+                (new_id, old_id),
+            )
             await tx.execute(
                 "INSERT INTO subscriptions (chat_id, category) "
                 "SELECT ?, category FROM subscriptions WHERE chat_id = ? ON CONFLICT DO NOTHING",

@@ -88,6 +88,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # was delivered, then sent again, leaves the reader two copies to correct or delete.
         "ALTER TABLE deliveries ADD COLUMN copies TEXT",
     ),
+    (  # 5: the ledger kept small, and a post queued in chunks of chats
+        # Posts first seen before a chat's floor count as had by it (`ledger`).
+        "ALTER TABLE chats ADD COLUMN compacted_through REAL",
+        # Who a post is for (JSON) and the last chat id queued, while its queueing is unfinished.
+        "ALTER TABLE posts ADD COLUMN audience TEXT",
+        "ALTER TABLE posts ADD COLUMN queued_through INTEGER",
+    ),
 )
 
 

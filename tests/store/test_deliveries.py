@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bot.store import NewPost, Outcome, Status, Store
+import asyncio
+
+import pytest
+
+from bot.store import NewPost, Outcome, Status, Store, deliveries
 
 
 async def test_a_post_is_queued_once_per_matching_chat(store: Store) -> None:
@@ -96,3 +100,34 @@ async def test_every_copy_of_a_delivery_is_kept(store: Store) -> None:
     await store.request_retraction("A", delete_since=0)
     [copy] = await store.due_revisions(1e12)
     assert (copy.message_id, copy.copies) == (8, (7,))
+
+
+async def test_a_post_is_queued_in_chunks_and_a_crash_between_them_loses_nobody(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deliveries, "QUEUE_CHUNK", 3)
+    for chat in range(1, 11):
+        await store.subscribe(chat, "private", None)
+    queueing = asyncio.create_task(store.add_posts([NewPost("P", "p")]))
+    while not queueing.done():
+        # A reader's query goes between chunks. More than one chunk's rows mean the first
+        # chunk is committed (this connection also sees the second one's, still uncommitted).
+        if len(await store.due(now=1e12)) > 3:
+            queueing.cancel()  # the process dies in the middle
+    await asyncio.gather(queueing, return_exceptions=True)
+    assert 3 <= len(await store.due(now=1e12)) < 10
+
+    await store.add_posts([])  # the next pass queues the rest
+    assert sorted(d.chat_id for d in await store.due(now=1e12)) == list(range(1, 11))
+
+
+async def test_a_push_finishes_the_scans_queueing_first(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deliveries, "QUEUE_CHUNK", 2)
+    await store.subscribe(1, "private", None, ["world"])
+    await store.subscribe(2, "private", None, ["sport"])
+    await store.subscribe(3, "private", None, ["sport"])
+    assert await store.add_posts([NewPost("P", "p", ("sport",))]) == 2
+    assert await store.push("P", "p", category=None, priority=10) == 1
+    assert sorted(d.chat_id for d in await store.due(now=1e12)) == [1, 2, 3]
