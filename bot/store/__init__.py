@@ -12,7 +12,8 @@ The package, one idea per module:
 - `model`: the values callers pass and get back (`Chat`, `Delivery`, `Outcome`, `NewPost`, ...);
 - `db`: the connection, its pragmas and transactions (the only module that knows the driver);
 - `schema`: the numbered migrations;
-- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each.
+- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`, `search`: the queries of one
+  area each (`search` holds all of the full-text index's engine-specific SQL).
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
 """
@@ -42,6 +43,7 @@ from bot.store.model import (
 )
 from bot.store.revisions import RevisionQueries
 from bot.store.schema import MIGRATIONS
+from bot.store.search import IndexedText, SearchQueries
 from bot.store.state import StateQueries
 from bot.store.stats import StatsQueries
 
@@ -51,6 +53,7 @@ __all__ = [
     "MIGRATIONS",
     "Chat",
     "Delivery",
+    "IndexedText",
     "Joined",
     "NewPost",
     "Outcome",
@@ -73,6 +76,7 @@ class Store(
     StatsQueries,
     ImageQueries,
     StateQueries,
+    SearchQueries,
 ):
     """Every query newsbot makes, on one database whose writes are serialised into transactions."""
 

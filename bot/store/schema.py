@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from bot.store import search
 from bot.store.db import Database
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -79,6 +80,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # was delivered, then sent again, leaves the reader two copies to correct or delete.
         "ALTER TABLE deliveries ADD COLUMN copies TEXT",
     ),
+    search.MIGRATION,  # 5: the archive's full-text index (its SQL is the search area's own)
 )
 
 
