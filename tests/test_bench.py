@@ -34,6 +34,7 @@ EXPECTED = {
     "commands": ({"handling", "replies", "core"}, {"core latest p99", "core category p99"}),
     "memory": ({"runs", "chats", "posts"}, {"peak RSS"}),
     "restart": ({"first_delivery_seconds", "runs"}, {"start to first delivery"}),
+    "search": ({"posts", "found", "index_seconds"}, {"/search query path p99"}),
 }
 FIGURE_KEYS = {"value", "unit", "floor", "ratio", "target", "passed"}
 
