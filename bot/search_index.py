@@ -45,18 +45,20 @@ BODY_CHARACTERS = 20_000
 #: Posts read and written per transaction.
 BATCH = 500
 
+# Every pattern is linear in the text, however hostile: no unbounded lazy match, and no run that
+# can start again at every character of a long line.
 _FRONT_MATTER = re.compile(r"\A\s*---[^\n]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
-_LIQUID = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|\{:[^}\n]*\}", re.DOTALL)
-_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
-_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
-_TAG = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<[^>]*>", re.DOTALL | re.IGNORECASE)
-_REFERENCE = re.compile(r"^\s{0,3}\[[^\]\n]+\]:\s*\S+.*$", re.MULTILINE)
+_LIQUID = re.compile(r"\{%[^%{]{0,500}%\}|\{\{[^{}]{0,500}\}\}|\{:[^{}\n]{0,500}\}")
+_IMAGE = re.compile(r"!\[([^\[\]\n]{0,500})\]\([^()\[\]\s]{0,2000}\)")
+_LINK = re.compile(r"\[([^\[\]\n]{0,500})\]\([^()\[\]\s]{0,2000}\)")
+_TAG = re.compile(r"<[^<>]{0,2000}>")
+_REFERENCE = re.compile(r"^[ \t]{0,3}\[[^\]\n]{1,500}\]:[ \t]*\S+[^\n]*$", re.MULTILINE)
 _MARKS = re.compile(r"^\s{0,3}(?:#{1,6}|>|[-*+]|\d+[.)])\s+|[*_~`]+|^\s*[-=]{3,}\s*$", re.MULTILINE)
 
 
 def plain_body(raw: bytes, *, is_html: bool = False) -> str:
     """A post file's body as plain text, for the index: no front matter, markup or addresses."""
-    text = _FRONT_MATTER.sub("", decode(raw), count=1)
+    text = _FRONT_MATTER.sub("", decode(raw)[: BODY_CHARACTERS * 8], count=1)
     text = _LIQUID.sub(" ", text[: BODY_CHARACTERS * 4])
     if not is_html:
         text = _IMAGE.sub(r"\1", text)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.i18n import catalogue
 from bot.posts import PostLibrary
 from bot.search import (
@@ -40,6 +42,12 @@ def test_a_body_is_indexed_as_plain_text() -> None:
     )
     assert plain_body(raw) == "Heading Some bold and a link and an image. HTML & more"
     assert plain_body(b"---\nx: 1\n---\n<p>Hello <b>there</b></p>", is_html=True) == "Hello there"
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize("run", [b"<", b"{%", b"{{", b"![", b"[a](", b"<script>", b"[r]: "])
+def test_a_hostile_body_is_read_in_linear_time(run: bytes) -> None:
+    plain_body(b"---\nx: 1\n---\n" + run * (400_000 // len(run)))  # many starts, no ends
 
 
 def test_keys_are_short_stable_and_bounded() -> None:
