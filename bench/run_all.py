@@ -17,7 +17,7 @@ import time
 
 from bench import common
 
-BENCHMARKS = ("fanout", "pace", "content", "commands", "memory", "restart", "ledger")
+BENCHMARKS = ("fanout", "pace", "content", "commands", "memory", "restart", "ledger", "search")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,7 @@ from bot.pace import FREE_RATE, Pace
 from bot.posts import PostCache, PostLibrary, ScanReport
 from bot.queue import QueueReport
 from bot.scanner import Scanner
+from bot.search_index import SearchIndex
 from bot.settings import Settings
 from bot.store import Store
 from bot.telegram_errors import Fault, classify
@@ -134,6 +135,7 @@ class Newsbot:
             queued=lambda: self.sender.wake(),
             after_pass=self._publish_menu,
             stopping=self._stopping,
+            index=SearchIndex(self.store),
         )
         try:
             await asyncio.to_thread(self._scanner.scan)

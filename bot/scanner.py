@@ -1,9 +1,9 @@
 """The scanner: keeps the library in step with the content folder and queues what changed.
 
 A pass rescans the folder, then queues new, corrected and retracted posts for every chat that
-should have them. Passes run on schedule (`NEWSBOT_SCAN_SECONDS`), on file events where the
-platform reports them, when a future-dated post comes due, and when an editor asks (`/reload`,
-`/retract`, a breaking item).
+should have them, and brings the archive's search index in step (`bot.search_index`). Passes
+run on schedule (`NEWSBOT_SCAN_SECONDS`), on file events where the platform reports them, when
+a future-dated post comes due, and when an editor asks (`/reload`, `/retract`, a breaking item).
 
 The scanner outlives every fault: a pass that fails, whatever the reason (a disk gone
 read-only, a database locked, a folder unmounted), is one log line and a retry after a wait that
@@ -22,6 +22,7 @@ import watchfiles
 
 from bot.posts import PostLibrary, Rejection, ScanReport
 from bot.queue import QueueReport, queue_new_posts
+from bot.search_index import SearchIndex
 from bot.settings import Settings
 from bot.store import Store
 
@@ -46,15 +47,18 @@ class Scanner:
         queued: Callable[[], None],
         after_pass: Callable[[], Awaitable[None]],
         stopping: asyncio.Event,
+        index: SearchIndex | None = None,
     ) -> None:
         """`queued` is called when a pass queued deliveries or revisions (the sender's wake-up);
-        `after_pass` after every pass (the command menus follow the categories)."""
+        `after_pass` after every pass (the command menus follow the categories); `index`, the
+        archive's search index, is kept in step with the posts after every pass."""
         self.library = library
         self._store = store
         self._settings = settings
         self._queued = queued
         self._after_pass = after_pass
         self._stopping = stopping
+        self._index = index
         self._rescan = asyncio.Event()
         self._reported: set[Rejection] = set()
         self._release: datetime | None = None
@@ -103,6 +107,10 @@ class Scanner:
                 self._release = report.next_release
                 if report.deliveries or report.revisions:
                     self._queued()
+            if self._index is not None:
+                # Within the pass, so an editor's /retract (which waits for `publishing`) is
+                # answered only once the retracted post can no longer be found.
+                await self._index.sync(self.library.posts, now, changed=scan.anything_changed)
         await self._after_pass()
         return scan, report
 

@@ -43,6 +43,7 @@ EXPECTED = {
             "/latest database read p99, last day against the settled day",
         },
     ),
+    "search": ({"posts", "found", "index_seconds"}, {"/search query path p99"}),
 }
 FIGURE_KEYS = {"value", "unit", "floor", "ratio", "target", "passed"}
 

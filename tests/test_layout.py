@@ -20,6 +20,8 @@ WITHOUT_TELEGRAM = (
     "bot.editors",
     "bot.subscriptions",
     "bot.scanner",
+    "bot.search",
+    "bot.search_index",
 )
 
 

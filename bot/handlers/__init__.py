@@ -6,6 +6,7 @@
 | `readers` | /start, /stop, /latest, category commands, /categories, /subscribe, /help... |
 | `channels` | /subscribe @channel, /unsubscribe @channel, /channels |
 | `editors` | /breaking, /push, /retract, /stats, /reload and their confirmations |
+| `search` | /search, words in a private chat, inline mode, /share |
 | `routing` | the throttle gate, the fallback for what nobody takes, the error handler, `install` |
 | `menu` | the command menus Telegram shows |
 | `updates` | reading an update: chat, message, words, language |

@@ -5,15 +5,16 @@
   message the bot will answer waits for a turn of the bot's overall pace first, the one the
   broadcast keeps to: however many readers write at once, answers stay inside Telegram's limit.
 - A command addressed to another bot (`/latest@OtherBot`) is not ours. A command nobody else
-  takes is a category's own command (`/world`), or gets a short help; so do words in a private
-  chat. In a group, an unknown command not addressed to us may be another bot's: no answer.
+  takes is a category's own command (`/world`), or gets a short help; words in a private chat
+  are a search (`bot.handlers.search`), and anything else there gets the help. In a group, an
+  unknown command not addressed to us may be another bot's: no answer.
 - Edits are not commands: only new messages are read (`MESSAGES`), so a message or a photo's
   caption edited to read `/breaking ...` or `/stop` does nothing.
 - A handler that fails is logged with the update, and a reader in a private chat hears that
   something went wrong rather than nothing at all.
 
 The Application handles updates one at a time, in order (python-telegram-bot's default,
-`concurrent_updates` 1): only `/latest` and the fallback run beside the next updates
+`concurrent_updates` 1): only `/latest`, searches and the fallback run beside the next updates
 (`block=False`), so sending cards never holds up other readers.
 """
 
@@ -32,7 +33,9 @@ from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -46,8 +49,10 @@ from bot.handlers.editors import BREAKING_CAPTION, EditorCommands
 from bot.handlers.editors import BUTTON_PREFIX as EDITOR_BUTTONS
 from bot.handlers.menu import CommandMenu
 from bot.handlers.readers import ReaderCommands
+from bot.handlers.search import SearchCommands
 from bot.handlers.updates import MESSAGES, Context, addressed_command, where
 from bot.i18n import texts_for
+from bot.search import BUTTON_PREFIX as SEARCH_BUTTONS
 from bot.subscriptions import BUTTON_PREFIX as CATEGORY_BUTTONS
 from bot.throttle import ReaderThrottle, Verdict
 
@@ -211,6 +216,7 @@ def install(
     readers = ReaderCommands(deps, access, menu)
     channels = ChannelCommands(deps, access)
     editors = EditorCommands(deps, access)
+    search = SearchCommands(deps)
     routing = Routing(readers, turn=deps.sender.reply_turn, **options)
     add = application.add_handler
 
@@ -234,6 +240,8 @@ def install(
         ("retract", editors.retract, True),
         ("stats", editors.stats, True),
         ("reload", editors.reload, True),
+        ("search", search.search, False),  # a search must not hold up other readers
+        ("share", search.share, True),
     ):
         add(CommandHandler(names, callback, filters=MESSAGES, block=block))
     # A photo captioned `/breaking ...`; a caption edited to read so is no command (MESSAGES).
@@ -241,11 +249,16 @@ def install(
     add(MessageHandler(breaking_photo, editors.breaking))
     add(CallbackQueryHandler(readers.button, pattern=f"^{re.escape(CATEGORY_BUTTONS)}"))
     add(CallbackQueryHandler(editors.button, pattern=f"^{re.escape(EDITOR_BUTTONS)}"))
+    add(CallbackQueryHandler(search.page, pattern=f"^{re.escape(SEARCH_BUTTONS)}", block=False))
+    add(InlineQueryHandler(search.inline, block=False))
+    add(ChosenInlineResultHandler(search.chosen))
     # Category commands, and a word for what nobody understood: after everything else.
     add(Fallback(application, MESSAGES & filters.COMMAND, routing.other, block=False))
     private_words = (
         MESSAGES & filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     )
-    add(Fallback(application, private_words, routing.chatter))
+    # Words in a private chat are a search; anything else there (a sticker, a photo) gets help.
+    add(Fallback(application, private_words & filters.TEXT, search.words, block=False))
+    add(Fallback(application, private_words & ~filters.TEXT, routing.chatter))
     application.add_error_handler(routing.failed)
     return menu

@@ -19,7 +19,8 @@ The package, one idea per module:
 - `location`: a file path or a `postgresql://` URL, its password never shown;
 - `schema`: the numbered migrations, one set for both engines;
 - `transfer`: copying an installation from one engine to the other (`newsbot migrate-db`);
-- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each;
+- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`, `search`: the queries of one
+  area each (`search` holds all of the full-text index's engine-specific SQL);
 - `ledger`: compaction, which keeps the deliveries table to the rows still of use.
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
@@ -51,6 +52,7 @@ from bot.store.model import (
 from bot.store.postgres import PostgresDatabase
 from bot.store.revisions import RevisionQueries
 from bot.store.schema import MIGRATIONS
+from bot.store.search import IndexedText, SearchQueries
 from bot.store.sqlite import SqliteDatabase, set_aside, unusable
 from bot.store.state import StateQueries
 from bot.store.stats import StatsQueries
@@ -64,6 +66,7 @@ __all__ = [
     "Compaction",
     "DatabaseUnreachable",
     "Delivery",
+    "IndexedText",
     "Joined",
     "Location",
     "NewPost",
@@ -91,6 +94,7 @@ class Store(
     ImageQueries,
     StateQueries,
     LedgerQueries,
+    SearchQueries,
 ):
     """Every query newsbot makes, on one database whose writes are serialised into transactions."""
 

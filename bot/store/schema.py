@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 
+from bot.store import search
 from bot.store.db import Database
 
 #: The table that records which migrations a database has had.
@@ -95,6 +96,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE posts ADD COLUMN audience TEXT",
         "ALTER TABLE posts ADD COLUMN queued_through INTEGER",
     ),
+    search.MIGRATION,  # 6: the archive's full-text index (its SQL is the search area's own)
 )
 
 

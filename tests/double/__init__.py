@@ -16,6 +16,7 @@ Everything is in memory, deterministic and bound to 127.0.0.1 only.
 - `files`: photo uploads, photo URLs, file ids and downloads, files served to the bot;
 - `messages`: sending, editing and deleting messages, with their keyboards;
 - `updates`: what readers do (commands, button presses, channel posts), long polling, webhooks;
+- `inline`: inline mode: inline queries, answerInlineQuery, chosen results, replies to a message;
 - `commands`: the bot's command menus;
 - `state` and `wire`: the records every part shares, and the Bot API's parameters and errors.
 """

@@ -20,8 +20,8 @@ from aiohttp import web
 
 from tests.double.commands import CommandMenusMixin
 from tests.double.files import PHOTO_UPLOAD_LIMIT
+from tests.double.inline import InlineMixin
 from tests.double.state import RequestRecord
-from tests.double.updates import UpdatesMixin
 from tests.double.wire import (
     ApiError,
     Call,
@@ -35,7 +35,7 @@ from tests.helpers import eventually
 T = TypeVar("T")
 
 
-class TelegramDouble(UpdatesMixin, CommandMenusMixin):
+class TelegramDouble(InlineMixin, CommandMenusMixin):
     """An in-memory Telegram Bot API server on 127.0.0.1 for integration tests.
 
     Use ``async with TelegramDouble() as double:`` and point PTB at ``double.base_url``.
@@ -82,6 +82,7 @@ class TelegramDouble(UpdatesMixin, CommandMenusMixin):
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
                 "deleteMessage": self._delete_message,
                 "answerCallbackQuery": self._answer_callback_query,
+                "answerInlineQuery": self._answer_inline_query,
                 "getChat": self._get_chat,
                 "getChatMember": self._get_chat_member,
                 "getFile": self._get_file,

@@ -29,6 +29,7 @@ _JSON_PARAMS = frozenset(
         "media",
         "reply_markup",
         "reply_parameters",
+        "results",
         "scope",
     }
 )
@@ -40,6 +41,7 @@ _BOOL_PARAMS = frozenset(
     {
         "allow_paid_broadcast",
         "allow_sending_without_reply",
+        "is_personal",
         "disable_notification",
         "drop_pending_updates",
         "has_spoiler",
