@@ -234,6 +234,7 @@ def install(
         ("retract", editors.retract, True),
         ("stats", editors.stats, True),
         ("reload", editors.reload, True),
+        ("progress", editors.progress, True),
     ):
         add(CommandHandler(names, callback, filters=MESSAGES, block=block))
     # A photo captioned `/breaking ...`; a caption edited to read so is no command (MESSAGES).

@@ -12,7 +12,8 @@ The package, one idea per module:
 - `model`: the values callers pass and get back (`Chat`, `Delivery`, `Outcome`, `NewPost`, ...);
 - `db`: the connection, its pragmas and transactions (the only module that knows the driver);
 - `schema`: the numbered migrations;
-- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each.
+- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`, `reports`: the queries of one
+  area each.
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
 """
@@ -40,6 +41,7 @@ from bot.store.model import (
     Stats,
     Status,
 )
+from bot.store.reports import STOPPED, Figures, Report, ReportQueries
 from bot.store.revisions import RevisionQueries
 from bot.store.schema import MIGRATIONS
 from bot.store.state import StateQueries
@@ -49,11 +51,14 @@ __all__ = [
     "ALL",
     "DELETE_WINDOW_SECONDS",
     "MIGRATIONS",
+    "STOPPED",
     "Chat",
     "Delivery",
+    "Figures",
     "Joined",
     "NewPost",
     "Outcome",
+    "Report",
     "Revision",
     "RevisionOutcome",
     "SentMessage",
@@ -73,6 +78,7 @@ class Store(
     StatsQueries,
     ImageQueries,
     StateQueries,
+    ReportQueries,
 ):
     """Every query newsbot makes, on one database whose writes are serialised into transactions."""
 
