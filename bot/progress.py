@@ -191,7 +191,7 @@ def figure_lines(texts: Texts, figures: Figures, now: float, *, over: bool = Fal
         reasons = sorted(figures.not_delivered.items(), key=lambda item: (-item[1], item[0]))
         for reason, count in reasons[:MAX_REASONS]:
             lines.append(texts("progress.reason", reason=reason[:80], count=count))
-    if over:
+    if over or not figures.pending:
         return lines
     if figures.flood:
         lines.append(texts("progress.flood", count=figures.flood))

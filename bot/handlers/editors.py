@@ -11,6 +11,7 @@ again before it stops anything, and both presses are checked too. The decisions 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -23,12 +24,15 @@ from bot.handlers.deps import Deps
 from bot.handlers.updates import Context
 from bot.i18n import Texts, texts_for
 from bot.reports import confirm_stop_keyboard, stop_keyboard
+from bot.telegram_errors import Fault, classify
 
 log = logging.getLogger(__name__)
 
 BUTTON_PREFIX = "adm:"
 #: The buttons of a live report: "Stop", then stop for good ("halt") or keep sending.
 STOP_ACTIONS = ("stop", "halt", "keep")
+#: How often an answer about a broadcast is tried while Telegram's flood control refuses it.
+SAY_ATTEMPTS = 4
 #: A photo whose caption is a `/breaking` command is breaking news with its picture.
 BREAKING_CAPTION = r"^/breaking(@\w+)?(\s|$)"
 
@@ -145,7 +149,7 @@ class EditorCommands:
         log.info("admin progress user=%s", editor)
         text, reports = await self.desk.broadcasts.running(texts)
         rows = [stop_keyboard(texts, r.id, post=r.post_id).inline_keyboard[0] for r in reports]
-        await reply(message, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+        await self._say(message, text, InlineKeyboardMarkup(rows) if rows else None)
 
     async def _stop_button(
         self, query: CallbackQuery, action: str, token: str, texts: Texts
@@ -164,9 +168,7 @@ class EditorCommands:
                 await query.answer(asked.text, show_alert=True)
                 return
             await query.answer()
-            await reply(
-                query.message, asked.text, reply_markup=confirm_stop_keyboard(texts, report)
-            )
+            await self._say(query.message, asked.text, confirm_stop_keyboard(texts, report))
         elif action == "halt":
             await query.answer()
             done = await broadcasts.stop(report, editor=editor, texts=texts)
@@ -179,6 +181,20 @@ class EditorCommands:
             await query.edit_message_text(await broadcasts.keep(report, texts))
 
     # --- helpers --------------------------------------------------------------------------------
+
+    async def _say(self, message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """Answer during a broadcast: in a turn of the bot's pace, and again when Telegram's
+        flood control asks to wait (an editor asks about a broadcast exactly when it is busy)."""
+        for attempt in range(1, SAY_ATTEMPTS + 1):
+            await self._sender.reply_turn()
+            try:
+                await reply(message, text, reply_markup=markup)
+                return
+            except TelegramError as exc:
+                trouble = classify(exc)
+                if trouble.fault is not Fault.RETRY_LATER or attempt == SAY_ATTEMPTS:
+                    raise
+                await asyncio.sleep(trouble.retry_after)
 
     async def _editor(self, update: Update, context: Context) -> tuple[Message, int, Texts] | None:
         """The message, the editor's id and texts when an editor asks in private; else refuse."""
