@@ -36,6 +36,7 @@ from bot.newsroom import BREAKING_FOLDER, RetractionLedger
 from bot.pace import FREE_RATE, Pace
 from bot.posts import PostCache, PostLibrary, ScanReport
 from bot.queue import QueueReport
+from bot.reports import LiveReports
 from bot.scanner import Scanner
 from bot.search_index import SearchIndex
 from bot.settings import Settings
@@ -84,6 +85,7 @@ class Newsbot:
         self._scanner: Scanner | None = None
         self._application: Application | None = None  # type: ignore[type-arg]
         self._sender: Sender | None = None
+        self._reports: LiveReports | None = None
         self._menu: handlers.CommandMenu | None = None
         self._sender_bot: Bot | None = None
         self._fetcher: Fetcher | None = None
@@ -185,6 +187,14 @@ class Newsbot:
                 self.scanner.refresh,
             ),
         )
+        # Editors' live reports are edited with the replies' bot, at the replies' pace; a
+        # stopped broadcast's messages on their way get a request's time to be recorded.
+        self._reports = LiveReports(
+            self.store,
+            self._application.bot,
+            turn=self.sender.reply_turn,
+            settle=settings.request_timeout + 5.0,
+        )
         await self._until_telegram_answers("getMe", self._application.initialize)
         await self._application.start()
         await self._receive_updates(self._application)
@@ -200,6 +210,7 @@ class Newsbot:
                 ).run(),
                 name="newsbot-ledger",
             ),
+            asyncio.create_task(self._reports.run(self._stopping), name="newsbot-reports"),
         ]
         # What start-up loaded (the libraries, the posts) lives as long as the bot: out of the
         # collector's sight, full collections stay short, and with them the pauses that would

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -25,7 +27,8 @@ from bot import logs
 from bot.backup import backup
 from bot.errors import ArticleError, BackupError, CommandError, Unavailable
 from bot.importer import ImportOptions, import_article
-from bot.posts import PostLibrary
+from bot.posts import Post, PostLibrary
+from bot.preview_page import build_page
 from bot.render import preview_record, render
 from bot.settings import Settings
 from bot.store import PostgresUrl, location, open_database, set_aside
@@ -147,9 +150,11 @@ def _preview(args: argparse.Namespace) -> int:
     if args.category and args.category not in library.categories:
         known = ", ".join(library.categories) or "none"
         raise CommandError(f"unknown category {args.category!r} (known: {known})")
-    if args.limit < 0:
+    if args.limit is not None and args.limit < 0:
         raise CommandError("--limit must be 0 (every post) or more")
-    limit = args.limit or len(library.posts)
+    if args.html is not None or args.serve:
+        return _preview_page(args, library, settings)
+    limit = (10 if args.limit is None else args.limit) or len(library.posts)
     posts = library.latest(datetime.now(UTC), limit=limit, category=args.category)
     messages = [
         (post, render(post, zone=settings.zone, source_name=settings.site_name)) for post in posts
@@ -168,6 +173,62 @@ def _preview(args: argparse.Namespace) -> int:
         print()
     print(f"{len(messages)} posts", file=sys.stderr)
     return 0
+
+
+def _preview_page(args: argparse.Namespace, library: PostLibrary, settings: Settings) -> int:
+    """`--html OUT.html` and/or `--serve`: every card (or the `--limit` newest), unpublished ones
+    and rejected files included, in one page."""
+    posts = [p for p in library.posts if args.category is None or _has(p, args.category)]
+    if args.limit:
+        posts = posts[: args.limit]
+    page = build_page(
+        posts,
+        library.rejected if args.category is None else (),
+        card_of=lambda post: render(post, zone=settings.zone, source_name=settings.site_name),
+        now=datetime.now(UTC),
+        zone=settings.zone,
+        title=f"newsbot preview: {settings.site_name or library.root.name}",
+    )
+    if args.html is not None:
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.html}: {exc.strerror or exc}") from None
+        print(f"wrote {args.html} ({len(posts)} cards, {len(library.rejected)} rejected)")
+    if args.serve:
+        serve_page(page, host=args.host, port=args.port)
+    return 0
+
+
+def _has(post: Post, category: str) -> bool:
+    return any(c.key == category for c in post.categories)
+
+
+def serve_page(page: str, *, host: str, port: int) -> None:
+    """Serve the page at http://HOST:PORT/ until Ctrl-C (the address is printed first)."""
+    body = page.encode("utf-8")
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            found = self.path.split("?")[0] in ("/", "/index.html")
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body) if found else 0))
+            self.end_headers()
+            if found:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # no line per request on the terminal
+
+    try:
+        server = ThreadingHTTPServer((host, port), Page)
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    with server:
+        print(f"serving http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -256,9 +317,27 @@ def parser() -> argparse.ArgumentParser:
         if name == "preview":
             command.add_argument("--category", help="only this category key, e.g. world")
             command.add_argument(
-                "--limit", type=int, default=10, help="how many (default 10; 0: every post)"
+                "--limit",
+                type=int,
+                default=None,
+                help="how many (default 10, and every post for a page; 0: every post)",
             )
             command.add_argument("--json", action="store_true", help="exact Bot API calls as JSON")
+            command.add_argument(
+                "--html",
+                type=Path,
+                metavar="OUT.html",
+                help="write every card as Telegram shows it into one self-contained page",
+            )
+            command.add_argument(
+                "--serve", action="store_true", help="serve that page on a local port"
+            )
+            command.add_argument(
+                "--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)"
+            )
+            command.add_argument(
+                "--port", type=int, default=8000, help="port to serve on (default 8000; 0: any)"
+            )
 
     article = sub.add_parser("import", help="turn a saved HTML article into a post")
     article.add_argument("file", type=Path, help="the saved .html page")

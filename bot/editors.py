@@ -7,7 +7,9 @@ again. What each kind of request does, once confirmed, is `EditorDesk.carry_out`
 `Kind`, and no other kind can exist.
 
 Breaking news and retractions are written as files (`bot.newsroom`), so the archive and the bot
-never disagree; a push only queues deliveries of a post readers may already see.
+never disagree; a push only queues deliveries of a post readers may already see. A confirmed
+breaking item or push turns the editor's confirmation into a live report of its broadcast
+(`bot.progress`): the answer then carries the report's id.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bot.newsroom import (
     write_post_file,
 )
 from bot.posts import Post, PostLibrary, ScanReport
+from bot.progress import BREAKING, PUSH, Broadcasts
 from bot.queue import QueueReport
 from bot.store import ALL, NewPost, Store
 
@@ -86,6 +89,20 @@ class Proposal:
     def preview(self) -> bool:
         """Whether the editor sees the card first: for all that sends one to readers."""
         return self.request is not None and self.request.kind is not Kind.RETRACT
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What to tell the editor once they answered a request."""
+
+    text: str
+    report: int | None = None
+    """The live report the confirmation became (its id), while its broadcast is under way:
+    it gets a "Stop" button."""
+
+
+Place = tuple[int, int]
+"""Where a message is: (chat id, message id)."""
 
 
 class Pending:
@@ -145,6 +162,7 @@ class EditorDesk:
         self._wake = wake
         self._clock = clock
         self.pending = Pending(clock=clock)
+        self.broadcasts = Broadcasts(store, clock=clock)
 
     # --- proposals ------------------------------------------------------------------------------
 
@@ -204,29 +222,47 @@ class EditorDesk:
 
     # --- confirmations --------------------------------------------------------------------------
 
-    async def answer(self, request: Request, *, confirmed: bool, editor: int, texts: Texts) -> str:
-        """Carry out a confirmed request, or drop a cancelled one; what to tell the editor."""
+    async def answer(
+        self,
+        request: Request,
+        *,
+        confirmed: bool,
+        editor: int,
+        texts: Texts,
+        report_at: Place | None = None,
+    ) -> Answer:
+        """Carry out a confirmed request, or drop a cancelled one; what to tell the editor.
+
+        `report_at` is the confirmation message, which becomes the live report of a broadcast.
+        """
         post = request.post.id
         if not confirmed:
             log.info("admin cancelled user=%s action=%s post=%s", editor, request.kind, post)
-            return texts("admin.cancelled")
-        done = await self.carry_out(request, texts)
+            return Answer(texts("admin.cancelled"))
+        done = await self.carry_out(request, texts, report_at=report_at)
         log.info("admin action user=%s action=%s post=%s", editor, request.kind, post)
         return done
 
-    async def carry_out(self, request: Request, texts: Texts) -> str:
-        """Do what the editor confirmed; what to tell them."""
+    async def carry_out(
+        self, request: Request, texts: Texts, *, report_at: Place | None = None
+    ) -> Answer:
+        """Do what the editor confirmed; what to tell them (a live report, given `report_at`,
+        when deliveries were queued)."""
         post = request.post
         match request.kind:
             case Kind.BREAKING:
+                after = await self._store.last_delivery_id()
                 count = await self._publish_breaking(request)
-                return texts("admin.sent_breaking", post=post.id, count=count)
+                said = texts("admin.sent_breaking", post=post.id, count=count)
+                return await self._report(post.id, BREAKING, after, report_at, texts, said)
             case Kind.PUSH:
+                after = await self._store.last_delivery_id()
                 count = await self._store.push(
                     post.id, post.card_digest, category=request.category, priority=PUSH_PRIORITY
                 )
                 self._wake()
-                return texts("admin.sent_push", post=post.id, count=count)
+                said = texts("admin.sent_push", post=post.id, count=count)
+                return await self._report(post.id, PUSH, after, report_at, texts, said)
             case Kind.RETRACT:
                 current = self._library.get(post.id) or post
                 try:
@@ -234,11 +270,26 @@ class EditorDesk:
                         mark_retracted, current, newsroom=self._newsroom, read=self._library.read_as
                     )
                 except EditorError as exc:
-                    return texts("admin.retract_failed", post=post.id, problem=str(exc))
+                    return Answer(texts("admin.retract_failed", post=post.id, problem=str(exc)))
                 await self._refresh()
-                return texts("admin.retracted", post=post.id)
+                return Answer(texts("admin.retracted", post=post.id))
             case _:
                 assert_never(request.kind)
+
+    async def _report(
+        self, post_id: str, kind: str, after: int, at: Place | None, texts: Texts, said: str
+    ) -> Answer:
+        """The confirmation becomes the live report of the deliveries queued after `after`;
+        without a message to report in, or nothing queued, `said` is the answer."""
+        if at is None:
+            return Answer(said)
+        chat_id, message_id = at
+        snapshot = await self.broadcasts.open(
+            post_id, kind, after=after, chat_id=chat_id, message_id=message_id, texts=texts
+        )
+        if snapshot is None:
+            return Answer(said)
+        return Answer(snapshot.text, None if snapshot.over else snapshot.report.id)
 
     async def _publish_breaking(self, request: Request) -> int:
         """Write the item into the archive and queue it for every active chat, first."""

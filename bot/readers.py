@@ -56,7 +56,7 @@ READER_COMMANDS = (
     "stop",
 )
 #: The commands of the bot's administrators (the newsroom's editors).
-EDITOR_COMMANDS = ("channels", "breaking", "push", "retract", "stats", "reload")
+EDITOR_COMMANDS = ("channels", "breaking", "push", "retract", "stats", "reload", "progress")
 #: Names a category's own command can never take.
 FIXED_COMMANDS = frozenset({*READER_COMMANDS, *EDITOR_COMMANDS, "settings"})
 #: Telegram keeps at most 100 commands per menu.

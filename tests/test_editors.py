@@ -155,7 +155,7 @@ async def test_a_cancelled_request_does_nothing(newsroom: Newsroom, content: Pat
     asked = await newsroom.desk.breaking("/breaking Quake", None, EDITOR, EN)
     assert asked.request is not None
     said = await newsroom.desk.answer(asked.request, confirmed=False, editor=EDITOR, texts=EN)
-    assert said == EN("admin.cancelled")
+    assert said.text == EN("admin.cancelled") and said.report is None
     assert not (content / "breaking").exists() and newsroom.wakes == 0
 
 
@@ -165,7 +165,7 @@ async def test_breaking_news_is_written_and_queued_for_everyone(newsroom: Newsro
     assert asked.request is not None
     said = await newsroom.desk.answer(asked.request, confirmed=True, editor=EDITOR, texts=EN)
     post = asked.request.post.id
-    assert said == EN("admin.sent_breaking", post=post, count=1)
+    assert said.text == EN("admin.sent_breaking", post=post, count=1)
     assert post in (await newsroom.store.seen_posts())
     assert newsroom.library.get(post) is not None
     assert newsroom.wakes == 1 and newsroom.refreshes == [True]
@@ -177,7 +177,7 @@ async def test_a_confirmed_push_queues_and_wakes_the_sender(newsroom: Newsroom) 
     asked = await newsroom.desk.push(["W1"], EDITOR, EN)
     assert asked.request is not None
     said = await newsroom.desk.carry_out(asked.request, EN)
-    assert said == EN("admin.sent_push", post="W1", count=1)
+    assert said.text == EN("admin.sent_push", post="W1", count=1)
     assert newsroom.wakes == 1 and await newsroom.store.queue_depth() == 1
 
 
@@ -186,12 +186,12 @@ async def test_a_retraction_is_written_into_the_post(newsroom: Newsroom, content
     assert asked.text == EN("admin.confirm_retract", post="W1", count=0) and not asked.preview
     assert asked.request is not None and asked.request.kind is Kind.RETRACT
     said = await newsroom.desk.carry_out(asked.request, EN)
-    assert said == EN("admin.retracted", post="W1")
+    assert said.text == EN("admin.retracted", post="W1")
     assert "retracted: true" in (content / "w.md").read_text()
     assert newsroom.refreshes == [False]
     (content / "w.md").unlink()
     failed = await newsroom.desk.carry_out(asked.request, EN)
-    assert failed.startswith("W1 could not be retracted: cannot read w.md")
+    assert failed.text.startswith("W1 could not be retracted: cannot read w.md")
     assert newsroom.refreshes == [False]
 
 
@@ -207,7 +207,8 @@ async def test_a_post_of_a_jekyll_site_is_retracted_by_the_sites_rules(
     [post] = desk.library.posts
     asked = await desk.desk.retract([post.id], EDITOR, EN)
     assert asked.request is not None
-    assert await desk.desk.carry_out(asked.request, EN) == EN("admin.retracted", post=post.id)
+    said = await desk.desk.carry_out(asked.request, EN)
+    assert said.text == EN("admin.retracted", post=post.id)
     assert "retracted: true" in post_file.read_text(encoding="utf-8")
     retracted = desk.library.get(post.id)
     assert retracted is not None and retracted.retracted

@@ -1,16 +1,20 @@
-"""Editors' commands: /breaking, /push, /retract, /stats, /reload, and their confirmations.
+"""Editors' commands: /breaking, /push, /retract, /stats, /reload, /progress, and their buttons.
 
 Only editors, in their private chat with the bot, are answered (`bot.handlers.access`); every
 action is logged with the editor's user id. What reaches readers is shown first (the exact card,
 sent to the editor alone) and carried out only when confirmed with a button, which is checked
-again when pressed. The decisions are `bot.editors.EditorDesk`'s.
+again when pressed. A confirmed breaking item or push turns the confirmation into the live
+report of its broadcast, with a "Stop" button (`bot.reports` keeps it up to date); "Stop" asks
+again before it stops anything, and both presses are checked too. The decisions are
+`bot.editors.EditorDesk`'s and `bot.progress.Broadcasts`'.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
 from bot.calls import reply
@@ -19,10 +23,16 @@ from bot.handlers.access import Access, Need, Ruling
 from bot.handlers.deps import Deps
 from bot.handlers.updates import Context
 from bot.i18n import Texts, texts_for
+from bot.reports import confirm_stop_keyboard, stop_keyboard
+from bot.telegram_errors import Fault, classify
 
 log = logging.getLogger(__name__)
 
 BUTTON_PREFIX = "adm:"
+#: The buttons of a live report: "Stop", then stop for good ("halt") or keep sending.
+STOP_ACTIONS = ("stop", "halt", "keep")
+#: How often an answer about a broadcast is tried while Telegram's flood control refuses it.
+SAY_ATTEMPTS = 4
 #: A photo whose caption is a `/breaking` command is breaking news with its picture.
 BREAKING_CAPTION = r"^/breaking(@\w+)?(\s|$)"
 
@@ -115,16 +125,76 @@ class EditorCommands:
             await query.answer(texts("admin.refused"), show_alert=True)
             return
         action, _, token = query.data.removeprefix(BUTTON_PREFIX).partition(":")
+        if action in STOP_ACTIONS:
+            await self._stop_button(query, action, token, texts)
+            return
         request = self.desk.pending.take(token)
         if request is None:
             await query.answer(texts("admin.expired"), show_alert=True)
             return
         await query.answer()
         confirmed = action == "go"
-        done = await self.desk.answer(request, confirmed=confirmed, editor=user.id, texts=texts)
-        await query.edit_message_text(done)
+        at = None if query.message is None else (query.message.chat.id, query.message.message_id)
+        done = await self.desk.answer(
+            request, confirmed=confirmed, editor=user.id, texts=texts, report_at=at
+        )
+        markup = None if done.report is None else stop_keyboard(texts, done.report)
+        await query.edit_message_text(done.text, reply_markup=markup)
+
+    async def progress(self, update: Update, context: Context) -> None:
+        """The broadcasts running now, with a "Stop" for each one an editor started."""
+        if (asked := await self._editor(update, context)) is None:
+            return
+        message, editor, texts = asked
+        log.info("admin progress user=%s", editor)
+        text, reports = await self.desk.broadcasts.running(texts)
+        rows = [stop_keyboard(texts, r.id, post=r.post_id).inline_keyboard[0] for r in reports]
+        await self._say(message, text, InlineKeyboardMarkup(rows) if rows else None)
+
+    async def _stop_button(
+        self, query: CallbackQuery, action: str, token: str, texts: Texts
+    ) -> None:
+        """ "Stop" asks again in a message of its own; "Yes, stop it" stops the rest of the
+        broadcast, "Keep sending" leaves it going."""
+        editor = query.from_user.id
+        if not token.isdigit():
+            await query.answer(texts("admin.expired"), show_alert=True)
+            return
+        report = int(token)
+        broadcasts = self.desk.broadcasts
+        if action == "stop":
+            asked = await broadcasts.ask_stop(report, texts)
+            if not asked.stopped or not isinstance(query.message, Message):
+                await query.answer(asked.text, show_alert=True)
+                return
+            await query.answer()
+            await self._say(query.message, asked.text, confirm_stop_keyboard(texts, report))
+        elif action == "halt":
+            await query.answer()
+            done = await broadcasts.stop(report, editor=editor, texts=texts)
+            if done.stopped:
+                log.info("admin stopped user=%s report=%s", editor, report)
+                self._sender.wake()  # a pass under way drops what it read before the stop
+            await query.edit_message_text(done.text)
+        else:
+            await query.answer()
+            await query.edit_message_text(await broadcasts.keep(report, texts))
 
     # --- helpers --------------------------------------------------------------------------------
+
+    async def _say(self, message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """Answer during a broadcast: in a turn of the bot's pace, and again when Telegram's
+        flood control asks to wait (an editor asks about a broadcast exactly when it is busy)."""
+        for attempt in range(1, SAY_ATTEMPTS + 1):
+            await self._sender.reply_turn()
+            try:
+                await reply(message, text, reply_markup=markup)
+                return
+            except TelegramError as exc:
+                trouble = classify(exc)
+                if trouble.fault is not Fault.RETRY_LATER or attempt == SAY_ATTEMPTS:
+                    raise
+                await asyncio.sleep(trouble.retry_after)
 
     async def _editor(self, update: Update, context: Context) -> tuple[Message, int, Texts] | None:
         """The message, the editor's id and texts when an editor asks in private; else refuse."""

@@ -242,6 +242,7 @@ def install(
         ("reload", editors.reload, True),
         ("search", search.search, False),  # a search must not hold up other readers
         ("share", search.share, True),
+        ("progress", editors.progress, True),
     ):
         add(CommandHandler(names, callback, filters=MESSAGES, block=block))
     # A photo captioned `/breaking ...`; a caption edited to read so is no command (MESSAGES).

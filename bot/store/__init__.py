@@ -19,8 +19,8 @@ The package, one idea per module:
 - `location`: a file path or a `postgresql://` URL, its password never shown;
 - `schema`: the numbered migrations, one set for both engines;
 - `transfer`: copying an installation from one engine to the other (`newsbot migrate-db`);
-- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`, `search`: the queries of one
-  area each (`search` holds all of the full-text index's engine-specific SQL);
+- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`, `search`, `reports`: the queries
+  of one area each (`search` holds all of the full-text index's engine-specific SQL);
 - `ledger`: compaction, which keeps the deliveries table to the rows still of use.
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
@@ -50,6 +50,7 @@ from bot.store.model import (
     Status,
 )
 from bot.store.postgres import PostgresDatabase
+from bot.store.reports import STOPPED, Figures, Report, ReportQueries
 from bot.store.revisions import RevisionQueries
 from bot.store.schema import MIGRATIONS
 from bot.store.search import IndexedText, SearchQueries
@@ -62,16 +63,19 @@ __all__ = [
     "COMPACT_BATCH",
     "DELETE_WINDOW_SECONDS",
     "MIGRATIONS",
+    "STOPPED",
     "Chat",
     "Compaction",
     "DatabaseUnreachable",
     "Delivery",
+    "Figures",
     "IndexedText",
     "Joined",
     "Location",
     "NewPost",
     "Outcome",
     "PostgresUrl",
+    "Report",
     "Revision",
     "RevisionOutcome",
     "SentMessage",
@@ -95,6 +99,7 @@ class Store(
     StateQueries,
     LedgerQueries,
     SearchQueries,
+    ReportQueries,
 ):
     """Every query newsbot makes, on one database whose writes are serialised into transactions."""
 

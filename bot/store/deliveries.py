@@ -14,8 +14,8 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 
-from bot.store.db import Database
-from bot.store.model import ALL, Delivery, NewPost, Outcome
+from bot.store.db import Database, Transaction
+from bot.store.model import ALL, Delivery, NewPost, Outcome, Status
 
 #: Chats queued for a post per transaction: a reader's command waits for one chunk at most,
 #: never for a broadcast to a million chats to be queued whole.
@@ -358,3 +358,19 @@ class DeliveryQueries:
                 await tx.execute(
                     "UPDATE deliveries SET copies = ? WHERE id = ?", (json.dumps(kept), delivery_id)
                 )
+
+
+async def stop_pending(
+    tx: Transaction, post_id: str, *, first: int, last: int, reason: str, now: float
+) -> int:
+    """Cancel the post's deliveries queued from id `first` to `last` that are still pending.
+
+    The sender only takes pending deliveries, so none of these is sent from now on; what was
+    sent stays sent, and a message already on its way when this commits is recorded as sent
+    when Telegram accepts it (`DeliveryQueries.record`). Returns deliveries stopped.
+    """
+    return await tx.execute(
+        "UPDATE deliveries SET status = ?, last_error = ?, updated_at = ? "
+        "WHERE post_id = ? AND id >= ? AND id <= ? AND status = ?",
+        (Status.CANCELLED, reason, now, post_id, first, last, Status.PENDING),
+    )

@@ -97,6 +97,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE posts ADD COLUMN queued_through INTEGER",
     ),
     search.MIGRATION,  # 6: the archive's full-text index (its SQL is the search area's own)
+    (  # 7: editors' live reports of a broadcast, kept so a restart goes on editing them
+        # One report per confirmed breaking item or push: the message that shows its progress
+        # (chat and message id, in the editor's language) and the deliveries it counts (the
+        # post's, queued from first_delivery to last_delivery).
+        """CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            post_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            chat_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL,
+            language TEXT NOT NULL,
+            first_delivery INTEGER NOT NULL,
+            last_delivery INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            stopped_at REAL,
+            stopped_by INTEGER,
+            finished_at REAL,
+            UNIQUE (chat_id, message_id)
+        )""",
+        # The figures read deliveries by post through their UNIQUE (post_id, chat_id) index.
+        "CREATE INDEX reports_running ON reports (id) WHERE finished_at IS NULL",
+    ),
 )
 
 

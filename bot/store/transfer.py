@@ -35,6 +35,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "deliveries": ("id",),
     "images": ("url",),
     "settings": ("key",),
+    "reports": ("id",),
 }
 #: Rows read and written at a time: memory stays bounded however large the queue is.
 PAGE = 5000

@@ -174,6 +174,8 @@ EDITOR = 777
 SUBSCRIBER = 42
 STRANGER = 99
 WHEN = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+#: The callback data of a confirmation's "Send" (or "Retract") button begins so.
+CONFIRM = "adm:go:"
 #: The chats a breaking item reaches in `editors_bot`.
 AUDIENCE = (SUBSCRIBER, 43, 44, -1001)
 
@@ -194,14 +196,15 @@ async def editors_bot(start_bot: StartBot, **overrides: object) -> Newsbot:
 def confirmation(double: TelegramDouble, chat: int) -> tuple[int, dict[str, str]]:
     """The newest message with Send/Cancel buttons: its id and {button text: data}.
 
-    A confirmation loses its buttons once pressed, so this finds the one still open.
+    A confirmation loses its buttons once pressed, so this finds the one still open (a live
+    report's "Stop" is no confirmation).
     """
     for message in reversed(double.messages_to(chat)):
         rows: list[list[dict[str, Any]]] = message.get("reply_markup", {}).get(
             "inline_keyboard", []
         )
         buttons = {b["text"]: b.get("callback_data", "") for row in rows for b in row}
-        if any(data.startswith("adm:") for data in buttons.values()):
+        if any(data.startswith(CONFIRM) for data in buttons.values()):
             return message["message_id"], buttons
     raise AssertionError(f"no confirmation in chat {chat}: {double.texts_to(chat)}")
 
@@ -209,7 +212,7 @@ def confirmation(double: TelegramDouble, chat: int) -> tuple[int, dict[str, str]
 async def ask(double: TelegramDouble, text: str, chat: int = EDITOR, **kw: Any) -> None:
     """Send an editor's command and wait for the confirmation it asks for."""
     double.send_command(chat, text, **kw)
-    await eventually(lambda: any("adm:" in str(m) for m in double.messages_to(chat)))
+    await eventually(lambda: any(CONFIRM in str(m) for m in double.messages_to(chat)))
 
 
 def received(double: TelegramDouble, chat: int, words: str) -> int:

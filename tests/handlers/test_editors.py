@@ -10,6 +10,7 @@ from tests.conftest import StartBot
 from tests.double import TelegramDouble
 from tests.handlers.chat import (
     AUDIENCE,
+    CONFIRM,
     EDITOR,
     SUBSCRIBER,
     WHEN,
@@ -45,7 +46,8 @@ async def test_breaking_news_reaches_every_active_chat_once_and_joins_the_archiv
     double.press_button(EDITOR, message_id, buttons["Send"], EDITOR)
     for chat in AUDIENCE:
         await eventually(lambda c=chat: received(double, c, "Quake hits the coast") == 1)
-    await eventually(lambda: "going out to 4 chats" in double.texts_to(EDITOR)[-1])
+    # The confirmation became the live report of the broadcast, which ends with the figures.
+    await eventually(lambda: "went out: 4 of 4 chats have it" in double.texts_to(EDITOR)[-1])
     assert received(double, 45, "Quake") == 0
     [written] = (content / "breaking").glob("*.md")
     assert "Quake hits the coast" in written.read_text()
@@ -71,11 +73,11 @@ async def test_breaking_news_as_a_photo_or_a_reply(
             }
         }
     )
-    await eventually(lambda: any("adm:" in str(m) for m in double.messages_to(EDITOR)))
+    await eventually(lambda: any(CONFIRM in str(m) for m in double.messages_to(EDITOR)))
     message_id, buttons = confirmation(double, EDITOR)
     double.press_button(EDITOR, message_id, buttons["Send"], EDITOR)
     await eventually(lambda: received(double, SUBSCRIBER, "Storm warning for the gulf") == 1)
-    await eventually(lambda: "going out" in double.texts_to(EDITOR)[-1])  # buttons gone
+    await eventually(lambda: "went out" in double.texts_to(EDITOR)[-1])  # report final, no button
 
     photo = {"file_id": "AgACPHOTO1", "file_unique_id": "u1", "width": 800, "height": 600}
     double.add_update(
@@ -89,7 +91,7 @@ async def test_breaking_news_as_a_photo_or_a_reply(
         }
     )
     # The first confirmation lost its buttons when pressed: any open one is the new one.
-    await eventually(lambda: any("adm:" in str(m) for m in double.messages_to(EDITOR)))
+    await eventually(lambda: any(CONFIRM in str(m) for m in double.messages_to(EDITOR)))
     message_id, buttons = confirmation(double, EDITOR)
     double.press_button(EDITOR, message_id, buttons["Send"], EDITOR)
     await eventually(lambda: received(double, SUBSCRIBER, "Bridge closed") == 1)

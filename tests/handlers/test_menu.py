@@ -34,8 +34,9 @@ async def test_menus_for_readers_in_two_languages_and_for_admins(
     assert english.keys() == thai.keys() and english["world"] == "Newest in WORLD"
     assert thai["help"] != english["help"]
     admin_scope = {"type": "chat", "chat_id": 77}
-    await eventually(lambda: len(double.commands_for(admin_scope)) == 18)
-    await eventually(lambda: len(double.commands_for(admin_scope, "th")) == 18)
+    await eventually(lambda: len(double.commands_for(admin_scope)) == 19)
+    await eventually(lambda: len(double.commands_for(admin_scope, "th")) == 19)
     assert "channels" in [c["command"] for c in double.commands_for(admin_scope)]
+    assert "progress" in [c["command"] for c in double.commands_for(admin_scope)]
     assert "channels" in [c["command"] for c in double.commands_for(admin_scope, "th")]
     assert "channels" not in english
