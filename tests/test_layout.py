@@ -22,6 +22,9 @@ WITHOUT_TELEGRAM = (
     "bot.scanner",
     "bot.search",
     "bot.search_index",
+    "bot.progress",
+    "bot.preview_page",
+    "bot.compaction",
 )
 
 
