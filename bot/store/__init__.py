@@ -12,7 +12,8 @@ The package, one idea per module:
 - `model`: the values callers pass and get back (`Chat`, `Delivery`, `Outcome`, `NewPost`, ...);
 - `db`: the connection, its pragmas and transactions (the only module that knows the driver);
 - `schema`: the numbered migrations;
-- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each.
+- `chats`, `choices`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one
+  area each (`choices`: readers' choices per chat, forum topic routes, digests).
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
 """
@@ -23,14 +24,18 @@ from pathlib import Path
 
 from bot.store import schema
 from bot.store.chats import ChatQueries
+from bot.store.choices import ChoiceQueries
 from bot.store.db import Database, UnusableDatabase, set_aside, unusable
 from bot.store.deliveries import DeliveryQueries
 from bot.store.images import ImageQueries
 from bot.store.model import (
     ALL,
     DELETE_WINDOW_SECONDS,
+    URGENT,
     Chat,
+    ChatChoices,
     Delivery,
+    DigestEntry,
     Joined,
     NewPost,
     Outcome,
@@ -49,8 +54,11 @@ __all__ = [
     "ALL",
     "DELETE_WINDOW_SECONDS",
     "MIGRATIONS",
+    "URGENT",
     "Chat",
+    "ChatChoices",
     "Delivery",
+    "DigestEntry",
     "Joined",
     "NewPost",
     "Outcome",
@@ -68,6 +76,7 @@ __all__ = [
 
 class Store(
     ChatQueries,
+    ChoiceQueries,
     DeliveryQueries,
     RevisionQueries,
     StatsQueries,
