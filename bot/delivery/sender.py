@@ -143,13 +143,17 @@ class Sender:
         """Outcomes noted but not yet committed to the database."""
         return self._outcomes.pending
 
-    async def send_post(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Sent:
-        """Send a post's card now, with its image when at all possible, else as text.
+    async def send_post(
+        self, chat_id: int, post: Post, *, bot: Bot | None = None, topic: int | None = None
+    ) -> Sent:
+        """Send a post's card now, with its image when at all possible, else as text, in a
+        forum's `topic` if given.
 
         Broadcasts use the sender's own bot; replies to commands pass the application's bot so
         they do not wait behind a broadcast. Telegram errors are left to the caller.
         """
-        return await self._cards.send(chat_id, post, bot=bot)
+        extra = {"message_thread_id": topic} if topic is not None else None
+        return await self._cards.send(chat_id, post, bot=bot, extra=extra)
 
     async def reply_turn(self) -> None:
         """Wait for a turn of the overall pace before a reply's message (a card for `/latest`):

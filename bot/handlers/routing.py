@@ -39,8 +39,10 @@ from telegram.ext import (
 )
 
 from bot.calls import reply
+from bot.choices import SETTINGS_PREFIX as SETTINGS_BUTTONS
 from bot.handlers.access import Access
 from bot.handlers.channels import ChannelCommands, NamesAChannel
+from bot.handlers.choices import ChoiceCommands
 from bot.handlers.deps import Deps
 from bot.handlers.editors import BREAKING_CAPTION, EditorCommands
 from bot.handlers.editors import BUTTON_PREFIX as EDITOR_BUTTONS
@@ -211,6 +213,7 @@ def install(
     readers = ReaderCommands(deps, access, menu)
     channels = ChannelCommands(deps, access)
     editors = EditorCommands(deps, access)
+    choices = ChoiceCommands(deps, access, readers.desk)
     routing = Routing(readers, turn=deps.sender.reply_turn, **options)
     add = application.add_handler
 
@@ -224,7 +227,16 @@ def install(
         ("stop", readers.stop, True),
         ("help", readers.show_help, True),
         ("latest", readers.latest, False),  # sending cards must not hold up other readers
-        (("categories", "settings"), readers.categories, True),
+        ("categories", readers.categories, True),
+        ("settings", choices.settings, True),
+        ("digest", choices.digest, True),
+        ("timezone", choices.timezone, True),
+        ("quiet", choices.quiet, True),
+        ("mute", choices.mute, True),
+        ("only", choices.only, True),
+        ("filters", choices.filters, True),
+        ("here", choices.here, True),
+        ("topics", choices.topics, True),
         ("subscribe", readers.subscribe, True),
         ("unsubscribe", readers.unsubscribe, True),
         ("language", readers.language, True),
@@ -241,6 +253,7 @@ def install(
     add(MessageHandler(breaking_photo, editors.breaking))
     add(CallbackQueryHandler(readers.button, pattern=f"^{re.escape(CATEGORY_BUTTONS)}"))
     add(CallbackQueryHandler(editors.button, pattern=f"^{re.escape(EDITOR_BUTTONS)}"))
+    add(CallbackQueryHandler(choices.button, pattern=f"^{re.escape(SETTINGS_BUTTONS)}"))
     # Category commands, and a word for what nobody understood: after everything else.
     add(Fallback(application, MESSAGES & filters.COMMAND, routing.other, block=False))
     private_words = (
