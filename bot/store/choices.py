@@ -101,7 +101,7 @@ class ChoiceQueries:
             )
 
     async def drop_topic(self, chat_id: int, thread_id: int) -> list[str]:
-        """Forget a topic (closed or deleted): its categories go to General again. Returns
+        """A topic is closed or deleted: its categories go to General from now on. Returns
         the categories it had; an empty list when another delivery already dropped it."""
         async with self._db.transaction() as tx:
             row = await tx.row(
@@ -109,8 +109,10 @@ class ChoiceQueries:
                 "WHERE chat_id = ? AND thread_id = ?",
                 (chat_id, thread_id),
             )
+            # Routed to General (0) rather than forgotten: they reach the group even when
+            # the admins send unrouted categories nowhere.
             await tx.execute(
-                "DELETE FROM topic_routes WHERE chat_id = ? AND thread_id = ?",
+                "UPDATE topic_routes SET thread_id = 0 WHERE chat_id = ? AND thread_id = ?",
                 (chat_id, thread_id),
             )
         return sorted(json.loads(str(row[0]))) if row is not None else []
