@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.choices import CHOICE_COMMANDS, TOPIC_COMMANDS
+from bot.filters import WordFilter
 from bot.i18n import Texts
 from bot.posts import Category, Post, PostLibrary
 from bot.store import ALL, Chat, Joined, Store
@@ -44,7 +46,7 @@ from bot.subscriptions import (
 
 log = logging.getLogger(__name__)
 
-#: The reader commands, in menu order. `/settings` is `/categories` under another name.
+#: The reader commands, in menu order, with those of readers' choices (`bot.choices`).
 READER_COMMANDS = (
     "start",
     "latest",
@@ -52,13 +54,14 @@ READER_COMMANDS = (
     "subscribe",
     "unsubscribe",
     "language",
+    *CHOICE_COMMANDS,
     "help",
     "stop",
 )
 #: The commands of the bot's administrators (the newsroom's editors).
 EDITOR_COMMANDS = ("channels", "breaking", "push", "retract", "stats", "reload", "progress")
 #: Names a category's own command can never take.
-FIXED_COMMANDS = frozenset({*READER_COMMANDS, *EDITOR_COMMANDS, "settings"})
+FIXED_COMMANDS = frozenset({*READER_COMMANDS, *EDITOR_COMMANDS, *TOPIC_COMMANDS})
 #: Telegram keeps at most 100 commands per menu.
 MAX_MENU = 100
 #: A new subscriber's first posts go ahead of a broadcast in progress.
@@ -336,10 +339,13 @@ class ReaderDesk:
         request = latest_request(words, categories, category=category)
         if request.unknown:
             return Latest(text=self.unknown(texts, request.unknown))
-        chat = await self._store.chat(chat_id)
+        chat, chosen = await self._store.chat(chat_id), await self._store.choices(chat_id)
         languages = chat.languages if chat is not None else None
+        admits = WordFilter(chosen.muted, chosen.only).admits  # the chat's word filters
         posts = newest(
-            self._library.candidates(category=request.category, languages=languages),
+            filter(
+                admits, self._library.candidates(category=request.category, languages=languages)
+            ),
             self._clock(),
             count=request.count,
             category=request.category,

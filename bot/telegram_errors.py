@@ -19,6 +19,8 @@ with the figures it carries, so callers decide by meaning, never by message text
                         delete not found"
     CANNOT_DELETE       BadRequest "message can't be        edits the message instead
                         deleted"
+    TOPIC_GONE          BadRequest "TOPIC_CLOSED",          sends to the forum's General
+                        "message thread not found"...       topic instead
     BAD_REQUEST         any other BadRequest                logs a bug; never repeats it
     TIMED_OUT           TimedOut                            cannot know whether it arrived
     NETWORK             NetworkError (5xx, lost             tries again with backoff
@@ -66,6 +68,8 @@ class Fault(Enum):
     """The message to edit or delete is not there any more (deleted by hand, say)."""
     CANNOT_DELETE = auto()
     """Telegram will not let the bot delete this message (too old, or no right to)."""
+    TOPIC_GONE = auto()
+    """The forum topic the message was sent to is closed or deleted; the chat is still there."""
     BAD_REQUEST = auto()
     """Any other refusal of the request as it was made: a bug to fix, never worth repeating."""
     TIMED_OUT = auto()
@@ -79,6 +83,10 @@ BAD_REQUEST_WORDS: tuple[tuple[Fault, tuple[str, ...]], ...] = (
     (Fault.NOT_MODIFIED, ("message is not modified",)),
     (Fault.MESSAGE_GONE, ("message to edit not found", "message to delete not found")),
     (Fault.CANNOT_DELETE, ("message can't be deleted",)),
+    (
+        Fault.TOPIC_GONE,
+        ("topic_closed", "topic_deleted", "message thread not found", "topic_id_invalid"),
+    ),
     (
         Fault.CHAT_GONE,
         (

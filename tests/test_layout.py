@@ -25,6 +25,11 @@ WITHOUT_TELEGRAM = (
     "bot.progress",
     "bot.preview_page",
     "bot.compaction",
+    "bot.choices",
+    "bot.filters",
+    "bot.quiet",
+    "bot.digests",
+    "bot.topics",
 )
 
 

@@ -20,6 +20,7 @@ revision's own business: `bot.corrections` finishes those without an error.)
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import random
@@ -32,8 +33,9 @@ from datetime import UTC, datetime
 from telegram.error import TelegramError
 
 from bot.corrections import Corrections
-from bot.delivery.cards import Cards, ImagePending
+from bot.delivery.cards import Cards, ImagePending, Options
 from bot.delivery.outcomes import OutcomeWriter
+from bot.i18n import catalogue
 from bot.metrics import Metrics
 from bot.pace import Pace
 from bot.posts import PostLibrary
@@ -101,8 +103,9 @@ class Attempts:
 
     # --- one delivery -------------------------------------------------------------------------
 
-    async def deliver(self, delivery: Delivery) -> None:
-        """Send a delivery's card to its chat and note what became of it."""
+    async def deliver(self, delivery: Delivery, options: Options | None = None) -> None:
+        """Send a delivery's card to its chat (with `options`: its forum topic, no sound in
+        quiet hours) and note what became of it."""
         post = self._library.get(delivery.post_id)
         if post is None or not post.is_live(datetime.now(UTC)):
             self._outcomes.note(Outcome(delivery.id, Status.CANCELLED, error="post withdrawn"))
@@ -110,15 +113,21 @@ class Attempts:
         chat = delivery.chat_id
         _DELIVERING.set(delivery.id)  # this task's context only
         try:
-            answer = await self._cards.send(chat, post)
+            answer = await self._cards.send(chat, post, extra=options)
         except TelegramError as exc:
-            match await self._act_on(chat, exc):
+            match await self._act_on(chat, exc, options):
                 case Fault.TIMED_OUT | Fault.NETWORK:
                     self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
                 case Fault.RETRY_LATER | Fault.TOKEN_REFUSED:
                     self._wait(delivery, f"{type(exc).__name__}: {exc}")
                 case Fault.CHAT_MOVED | Fault.CHAT_GONE:
                     pass  # it moved with its chat, or was dropped with it
+                case Fault.TOPIC_GONE:
+                    # Its categories now go to General: it goes again, there, at once.
+                    self._outcomes.note(
+                        Outcome(delivery.id, Status.PENDING, counts_as_attempt=False)
+                    )
+                    self._moved()
                 case _:
                     log.error("telegram refused post=%s chat=%s error=%s", post.id, chat, exc)
                     self._fail(delivery, str(exc), reason="rejected")
@@ -249,7 +258,7 @@ class Attempts:
 
     # --- what an error asks of the chat or the bot --------------------------------------------
 
-    async def _act_on(self, chat: int, exc: TelegramError) -> Fault:
+    async def _act_on(self, chat: int, exc: TelegramError, options: Options | None = None) -> Fault:
         """Do what a Telegram error asks of the chat or of the bot as a whole, and say what it
         means, so the delivery or revision that met it can decide its outcome.
 
@@ -258,6 +267,8 @@ class Attempts:
         """
         error = classify(exc)
         try:
+            if error.fault is Fault.TOPIC_GONE:
+                await self._topic_gone(chat, (options or {}).get("message_thread_id"))
             await self._act(chat, error)
         except Exception:
             log.exception("could not act on a telegram error chat=%s error=%s", chat, exc)
@@ -285,9 +296,28 @@ class Attempts:
             case _:
                 pass  # about this request alone: its delivery or revision decides
 
+    async def _topic_gone(self, chat: int, thread: object) -> None:
+        """A forum topic is closed or deleted: its categories go to General from now on, and
+        the group hears it once (only the delivery that re-routed them tells)."""
+        if not isinstance(thread, int):
+            return
+        moved = await self._store.drop_topic(chat, thread)
+        log.warning("forum topic gone chat=%s topic=%s categories=%s", chat, thread, moved)
+        if moved:
+            await self._cards.say(chat, topic_gone_notice(moved))
+
     def _flood_control(self, chat: int, delay: float) -> None:
         """Hold the chat for as long as Telegram asked; the pace judges whether the refusals
         of the last second show the bot's overall limit, and then holds everything."""
         self._metrics.flood_control.inc()
         overall = self._pace.refused(chat, delay)
         log.warning("flood control chat=%s retry_after=%.0fs overall=%s", chat, delay, overall)
+
+
+def topic_gone_notice(categories: list[str]) -> str:
+    """What a forum is told when a topic newsbot posted to is closed or deleted: in English and
+    Thai, since a group has no one language (HTML: the keys are escaped)."""
+    keys = html.escape(", ".join(categories))
+    return "\n\n".join(
+        catalogue(language)("topics.gone", categories=keys) for language in ("en", "th")
+    )

@@ -18,9 +18,11 @@ starts the download and is put back (`ImagePending`); the sender looks again whe
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
+from typing import Any
 
 from telegram import Bot, InputFile
 from telegram.error import TelegramError
@@ -33,6 +35,11 @@ from bot.telegram_errors import Fault, classify
 
 #: Cards kept rendered; past this the cache starts afresh (posts change rarely, chats are many).
 CARDS_KEPT = 512
+
+Options = Mapping[str, Any]
+"""Further parameters of a chat's messages: `message_thread_id`, `disable_notification`."""
+#: The further parameters of the send under way in this task (see `Cards.send`).
+_EXTRA: ContextVar[dict[str, Any]] = ContextVar("newsbot_card_extra", default={})  # noqa: B039
 
 
 class ImagePending(Exception):
@@ -134,13 +141,36 @@ class Cards:
 
     # --- sending ----------------------------------------------------------------------------
 
-    async def send(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Sent:
+    @property
+    def zone(self) -> tzinfo:
+        """The newsroom's time zone: dates on cards, and chats' digests and quiet hours."""
+        return self._style.zone
+
+    async def send(
+        self, chat_id: int, post: Post, *, bot: Bot | None = None, extra: Options | None = None
+    ) -> Sent:
         """Send a post's card now, with its image when at all possible, else as text.
 
         Broadcasts use the sender's own bot; replies to commands pass the application's bot so
-        they do not wait behind a broadcast. Telegram errors are left to the caller.
+        they do not wait behind a broadcast. `extra` goes with every call (a forum topic's
+        `message_thread_id`, `disable_notification` in quiet hours). Telegram errors are left
+        to the caller.
         """
         bot = bot or self._bot
+        token = _EXTRA.set(dict(extra or {}))
+        try:
+            return await self._send(bot, chat_id, post)
+        finally:
+            _EXTRA.reset(token)
+
+    async def say(self, chat_id: int, text: str, *, extra: Options | None = None) -> Sent:
+        """Send plain text (an HTML message newsbot wrote) in the sender's turn."""
+        await self._turn(self._bot)
+        call = {"chat_id": chat_id, "text": text, "parse_mode": "HTML", **(extra or {})}
+        call["link_preview_options"] = {"is_disabled": True}
+        return await send(self._bot, "sendMessage", call)
+
+    async def _send(self, bot: Bot, chat_id: int, post: Post) -> Sent:
         url = post.image
         if url is None and post.photo_id is not None:
             # An editor's photo: Telegram already holds it, there is nothing to download.
@@ -211,8 +241,9 @@ class Cards:
         """
         await self._turn(bot)
         params = card.params
+        extra = _EXTRA.get()
         if bot is self._bot:
-            call = {"chat_id": chat_id, **params}
+            call = {"chat_id": chat_id, **params, **extra}
             if photo is not None:
                 call["photo"] = photo
             if self._paid_broadcast:
@@ -226,6 +257,7 @@ class Cards:
                 caption=params["caption"],
                 parse_mode=params["parse_mode"],
                 reply_markup=buttons,
+                **extra,
             )
         else:
             message = await bot.send_message(
@@ -234,5 +266,6 @@ class Cards:
                 parse_mode=params["parse_mode"],
                 link_preview_options=link_preview(params),
                 reply_markup=buttons,
+                **extra,
             )
         return Sent.of(message)

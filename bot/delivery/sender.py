@@ -33,7 +33,6 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -43,13 +42,15 @@ from bot.calls import Sent
 from bot.corrections import Corrections
 from bot.delivery.attempts import Attempts, RetryPolicy
 from bot.delivery.cards import Cards, CardStyle
+from bot.delivery.choices import plan
+from bot.delivery.digests import Digests
 from bot.delivery.outcomes import Key, OutcomeWriter
 from bot.delivery.turns import Turns
 from bot.images import ImageCache
 from bot.metrics import Metrics
 from bot.pace import FREE_RATE, Pace
 from bot.posts import Post, PostLibrary
-from bot.store import Delivery, Outcome, Status, Store
+from bot.store import URGENT, Delivery, Outcome, Status, Store
 from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,8 @@ class Sender:
             paid_broadcast=paid_broadcast,
             on_ready=self.wake,
         )
+        self.digests = Digests(store, library, self._cards, pace, wake=self.wake)
+        """Chats on a digest: their posts gathered into one message when it is due."""
         # A download for an upload runs on its own; when it is over, its chats may go.
         images.on_ready = lambda _url: self.wake()
         self._attempts = Attempts(
@@ -140,13 +143,17 @@ class Sender:
         """Outcomes noted but not yet committed to the database."""
         return self._outcomes.pending
 
-    async def send_post(self, chat_id: int, post: Post, *, bot: Bot | None = None) -> Sent:
-        """Send a post's card now, with its image when at all possible, else as text.
+    async def send_post(
+        self, chat_id: int, post: Post, *, bot: Bot | None = None, topic: int | None = None
+    ) -> Sent:
+        """Send a post's card now, with its image when at all possible, else as text, in a
+        forum's `topic` if given.
 
         Broadcasts use the sender's own bot; replies to commands pass the application's bot so
         they do not wait behind a broadcast. Telegram errors are left to the caller.
         """
-        return await self._cards.send(chat_id, post, bot=bot)
+        extra = {"message_thread_id": topic} if topic is not None else None
+        return await self._cards.send(chat_id, post, bot=bot, extra=extra)
 
     async def reply_turn(self) -> None:
         """Wait for a turn of the overall pace before a reply's message (a card for `/latest`):
@@ -163,6 +170,7 @@ class Sender:
         """Send until `stop()`; the outcome writer runs alongside."""
         writer = asyncio.create_task(self._outcomes.run(), name="newsbot-outcomes")
         self._writer = writer
+        digests = asyncio.create_task(self.digests.run(self._stopping), name="newsbot-digests")
         try:
             await self._resume_waits()
             while not self._stopping.is_set():
@@ -175,6 +183,7 @@ class Sender:
             if self._wake_timer is not None:
                 self._wake_timer.cancel()
             await self._drain()
+            await asyncio.gather(digests, return_exceptions=True)  # it ends when stopping
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
             await self._outcomes.flush()
@@ -247,6 +256,7 @@ class Sender:
                 break
             cursor = (page[-1].priority, page[-1].id)
             now = time.time()
+            chosen = await self._store.choices_of(d.chat_id for d in page)
             for delivery in page:
                 chat = delivery.chat_id
                 key = ("delivery", delivery.id)
@@ -266,20 +276,16 @@ class Sender:
                     continue
                 if self._wake.is_set() and started:
                     break  # new work, or a retry's time came: look at the queue again
+                # Withdrawn after this page was read, or kept out by the chat's choices (word
+                # filters, a forum's topics): no turn, no message, and handled for good.
                 post = self._library.get(delivery.post_id)
-                if post is None or not post.is_live(datetime.now(UTC)):
-                    # Withdrawn after this page was read: no turn, no message.
-                    self._outcomes.note(
-                        Outcome(delivery.id, Status.CANCELLED, error="post withdrawn")
-                    )
+                urgent = delivery.priority >= URGENT
+                how = plan(chosen.get(chat), post, zone=self._cards.zone, urgent=urgent)
+                if how.cancelled is not None or post is None:
+                    self._outcomes.note(Outcome(delivery.id, Status.CANCELLED, error=how.cancelled))
                     continue
-                wait = await self._offer(
-                    key,
-                    chat,
-                    delivery.chat_type,
-                    partial(self._attempts.deliver, delivery),
-                    post=post,
-                )
+                work = partial(self._attempts.deliver, delivery, how.options)
+                wait = await self._offer(key, chat, delivery.chat_type, work, post=post)
                 if wait < 0:
                     break
                 if wait > 0:

@@ -95,7 +95,8 @@ class ReaderCommands:
         if chat is None or message is None:
             return
         latest = await self.desk.latest(chat.id, words, texts, category=category)
-        await self._send_latest(context.bot, chat.id, message, texts, latest)
+        topic = message.message_thread_id if message.is_topic_message else None
+        await self._send_latest(context.bot, chat.id, message, texts, latest, topic)
 
     async def categories(self, update: Update, _: Context) -> None:
         """The categories keyboard: one toggle per category, plus "All" and "None"."""
@@ -167,17 +168,26 @@ class ReaderCommands:
         await reply(message, keyboard.text, **options)
 
     async def _send_latest(
-        self, bot: Bot, chat_id: int, message: Message, texts: Texts, latest: Latest
+        self,
+        bot: Bot,
+        chat_id: int,
+        message: Message,
+        texts: Texts,
+        latest: Latest,
+        topic: int | None = None,
     ) -> None:
         if latest.text is not None:
             await reply(message, latest.text)
-        elif not await self._send_cards(bot, chat_id, latest.posts):
+        elif not await self._send_cards(bot, chat_id, latest.posts, topic):
             await reply(message, texts("latest.failed"))
 
-    async def _send_cards(self, bot: Bot, chat_id: int, posts: Sequence[Post]) -> bool:
-        """Send cards now on the replying bot; False when Telegram would not take them."""
+    async def _send_cards(
+        self, bot: Bot, chat_id: int, posts: Sequence[Post], topic: int | None = None
+    ) -> bool:
+        """Send cards now on the replying bot (in the forum topic the command came from);
+        False when Telegram would not take them."""
         for post in posts:
-            trouble = await self._send_card(bot, chat_id, post)
+            trouble = await self._send_card(bot, chat_id, post, topic)
             if trouble is None:
                 continue
             if trouble.fault is Fault.CHAT_GONE:
@@ -189,13 +199,15 @@ class ReaderCommands:
             log.error("telegram refused post=%s chat=%s error=%s", post.id, chat_id, trouble.reason)
         return True
 
-    async def _send_card(self, bot: Bot, chat_id: int, post: Post) -> Classification | None:
+    async def _send_card(
+        self, bot: Bot, chat_id: int, post: Post, topic: int | None = None
+    ) -> Classification | None:
         """None once sent. A short flood pause is waited out once: the reader is waiting."""
 
         async def attempt() -> Classification | None:
             await self._sender.reply_turn()
             try:
-                await self._sender.send_post(chat_id, post, bot=bot)
+                await self._sender.send_post(chat_id, post, bot=bot, topic=topic)
             except TelegramError as exc:
                 return classify(exc)
             return None

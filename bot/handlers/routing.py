@@ -42,8 +42,10 @@ from telegram.ext import (
 )
 
 from bot.calls import reply
+from bot.choices import SETTINGS_PREFIX as SETTINGS_BUTTONS
 from bot.handlers.access import Access
 from bot.handlers.channels import ChannelCommands, NamesAChannel
+from bot.handlers.choices import ChoiceCommands
 from bot.handlers.deps import Deps
 from bot.handlers.editors import BREAKING_CAPTION, EditorCommands
 from bot.handlers.editors import BUTTON_PREFIX as EDITOR_BUTTONS
@@ -217,6 +219,7 @@ def install(
     channels = ChannelCommands(deps, access)
     editors = EditorCommands(deps, access)
     search = SearchCommands(deps)
+    choices = ChoiceCommands(deps, access, readers.desk)
     routing = Routing(readers, turn=deps.sender.reply_turn, **options)
     add = application.add_handler
 
@@ -230,7 +233,16 @@ def install(
         ("stop", readers.stop, True),
         ("help", readers.show_help, True),
         ("latest", readers.latest, False),  # sending cards must not hold up other readers
-        (("categories", "settings"), readers.categories, True),
+        ("categories", readers.categories, True),
+        ("settings", choices.settings, True),
+        ("digest", choices.digest, True),
+        ("timezone", choices.timezone, True),
+        ("quiet", choices.quiet, True),
+        ("mute", choices.mute, True),
+        ("only", choices.only, True),
+        ("filters", choices.filters, True),
+        ("here", choices.here, True),
+        ("topics", choices.topics, True),
         ("subscribe", readers.subscribe, True),
         ("unsubscribe", readers.unsubscribe, True),
         ("language", readers.language, True),
@@ -253,6 +265,7 @@ def install(
     add(CallbackQueryHandler(search.page, pattern=f"^{re.escape(SEARCH_BUTTONS)}", block=False))
     add(InlineQueryHandler(search.inline, block=False))
     add(ChosenInlineResultHandler(search.chosen))
+    add(CallbackQueryHandler(choices.button, pattern=f"^{re.escape(SETTINGS_BUTTONS)}"))
     # Category commands, and a word for what nobody understood: after everything else.
     add(Fallback(application, MESSAGES & filters.COMMAND, routing.other, block=False))
     private_words = (

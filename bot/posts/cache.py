@@ -51,7 +51,7 @@ from bot.posts.model import Category, Post, Run
 log = logging.getLogger(__name__)
 
 #: The layout of one entry as `dump_post` writes it; part of every key.
-ENTRY_FORMAT = 2
+ENTRY_FORMAT = 3
 #: The modules whose source decides how a file becomes a `Post` (see the module docstring).
 RULE_SOURCES: tuple[Path, ...] = tuple(
     Path(str(module.__file__)) for module in (parse, model, limits, tidy, site)
@@ -113,6 +113,7 @@ def dump_post(post: Post) -> str:
             post.digest,
             post.has_time,
             list(post.warnings),
+            list(post.tags),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -123,7 +124,7 @@ def load_post(path: Path, text: str) -> Post:
     """The `Post` that `dump_post` wrote, at `path`."""
     fields: list[Any] = json.loads(text)
     (post_id, title, summary, moment, categories, url, image, language) = fields[:8]
-    published, retracted, breaking, photo_id, digest, has_time, warnings = fields[8:]
+    published, retracted, breaking, photo_id, digest, has_time, warnings, tags = fields[8:]
     return Post(
         id=post_id,
         path=path,
@@ -141,6 +142,7 @@ def load_post(path: Path, text: str) -> Post:
         digest=digest,
         has_time=has_time,
         warnings=tuple(warnings),
+        tags=tuple(tags),
     )
 
 

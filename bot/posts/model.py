@@ -72,6 +72,8 @@ class Post:
     a card then shows the date alone, never an invented "00:00"."""
     warnings: tuple[str, ...] = ()
     """What a newsroom should fix although the post loads (shown by `newsbot check`)."""
+    tags: tuple[str, ...] = ()
+    """The front matter's `tags`: words readers' filters match (`bot.filters`)."""
 
     @property
     def summary_text(self) -> str:
@@ -157,6 +159,15 @@ def category_key(name: str) -> str:
     if not key:
         key = "c_" + hashlib.sha1(name.encode()).hexdigest()[:8]  # noqa: S324 - not security
     return key
+
+
+def tags_of(value: object) -> tuple[str, ...]:
+    """Front matter `tags` as Jekyll reads them: a list, or a string split on whitespace."""
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list):
+        return tuple(" ".join(str(item).split()) for item in value if item is not None)
+    return ()
 
 
 def primary_language(code: str | None) -> str | None:

@@ -35,7 +35,7 @@ from markdownify import markdownify
 
 from bot.errors import PostError
 from bot.posts.limits import HTML_HEAD, BudgetedYAML, body_head, check_date, inline_head
-from bot.posts.model import Category, Post, Run, category_key, safe_url
+from bot.posts.model import Category, Post, Run, category_key, safe_url, tags_of
 from bot.posts.tidy import tidy_html
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -103,6 +103,7 @@ def parse_post(path: Path, raw: bytes) -> Post:
         photo_id=str(meta["telegram_photo"]) if meta.get("telegram_photo") else None,
         digest=hashlib.sha256(raw).hexdigest(),
         has_time=has_time,
+        tags=tags_of(meta.get("tags")),
     )
 
 

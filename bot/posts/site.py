@@ -55,7 +55,7 @@ from bot.posts.jekyll import (
 )
 from bot.posts.jekyll.files import PostsMemo
 from bot.posts.limits import HTML_HEAD, BudgetedYAML, body_head, check_date
-from bot.posts.model import Post, Run, safe_url
+from bot.posts.model import Post, Run, safe_url, tags_of
 from bot.posts.parse import (
     MAX_FILE_BYTES,
     Block,
@@ -163,6 +163,7 @@ def read_site_file(site: Site, file: PostFile, raw: bytes) -> Post:
         digest=hashlib.sha256(site.rules + raw).hexdigest(),
         has_time=post.date.has_time,
         warnings=post.warnings,
+        tags=tags_of(front.get("tags")),
     )
 
 

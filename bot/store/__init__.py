@@ -19,8 +19,9 @@ The package, one idea per module:
 - `location`: a file path or a `postgresql://` URL, its password never shown;
 - `schema`: the numbered migrations, one set for both engines;
 - `transfer`: copying an installation from one engine to the other (`newsbot migrate-db`);
-- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`, `search`, `reports`: the queries
-  of one area each (`search` holds all of the full-text index's engine-specific SQL);
+- `chats`, `choices`, `deliveries`, `revisions`, `stats`, `images`, `state`, `search`, `reports`:
+  the queries of one area each (`choices`: readers' choices per chat, forum topic routes,
+  digests; `search` holds all of the full-text index's engine-specific SQL);
 - `ledger`: compaction, which keeps the deliveries table to the rows still of use.
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 from bot.store import schema
 from bot.store.chats import ChatQueries
+from bot.store.choices import ChoiceQueries
 from bot.store.db import Database, DatabaseUnreachable, UnusableDatabase
 from bot.store.deliveries import DeliveryQueries
 from bot.store.images import ImageQueries
@@ -38,8 +40,11 @@ from bot.store.location import Location, PostgresUrl, location
 from bot.store.model import (
     ALL,
     DELETE_WINDOW_SECONDS,
+    URGENT,
     Chat,
+    ChatChoices,
     Delivery,
+    DigestEntry,
     Joined,
     NewPost,
     Outcome,
@@ -64,10 +69,13 @@ __all__ = [
     "DELETE_WINDOW_SECONDS",
     "MIGRATIONS",
     "STOPPED",
+    "URGENT",
     "Chat",
+    "ChatChoices",
     "Compaction",
     "DatabaseUnreachable",
     "Delivery",
+    "DigestEntry",
     "Figures",
     "IndexedText",
     "Joined",
@@ -92,6 +100,7 @@ __all__ = [
 
 class Store(
     ChatQueries,
+    ChoiceQueries,
     DeliveryQueries,
     RevisionQueries,
     StatsQueries,

@@ -85,7 +85,7 @@ class ChatQueries:
         self._stopped.add(chat_id)
 
     async def migrate_chat(self, old_id: int, new_id: int) -> None:
-        """Move a group that became a supergroup, with its subscriptions and deliveries.
+        """Move a group that became a supergroup, with its subscriptions, choices and deliveries.
 
         If the new id is already known, the rows are merged; a post queued for both ids is kept
         once, under the new id.
@@ -105,6 +105,14 @@ class ChatQueries:
             await tx.execute(
                 "INSERT INTO subscriptions (chat_id, category) "
                 "SELECT ?, category FROM subscriptions WHERE chat_id = ? ON CONFLICT DO NOTHING",
+                (new_id, old_id),
+            )
+            await tx.execute(  # its digest, quiet hours and filters (`choices`) go with it
+                "INSERT INTO chat_choices (chat_id, mode, time_zone, quiet_from, quiet_to, "
+                "breaking_in_quiet, muted, only_words, general, last_digest, texts_language) "
+                "SELECT ?, mode, time_zone, quiet_from, quiet_to, breaking_in_quiet, muted, "
+                "only_words, general, last_digest, texts_language FROM chat_choices "
+                "WHERE chat_id = ? ON CONFLICT DO NOTHING",
                 (new_id, old_id),
             )
             await tx.execute(

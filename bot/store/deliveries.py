@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from bot.store.db import Database, Transaction
-from bot.store.model import ALL, Delivery, NewPost, Outcome, Status
+from bot.store.model import ALL, URGENT, Delivery, NewPost, Outcome, Status
 
 #: Chats queued for a post per transaction: a reader's command waits for one chunk at most,
 #: never for a broadcast to a million chats to be queued whole.
@@ -251,9 +251,13 @@ class DeliveryQueries:
             "SELECT d.id, d.post_id, d.chat_id, c.type, d.priority, d.attempts, d.created_at "
             "FROM deliveries AS d JOIN chats AS c ON c.id = d.chat_id "
             "WHERE d.status = 'pending' AND d.not_before <= ? "
+            # A chat on a digest gets these in its digest (`bot.store.choices`); only urgent
+            # ones (breaking news: priority `URGENT`) go at once.
+            "AND (d.priority >= ? OR NOT EXISTS (SELECT 1 FROM chat_choices AS k "
+            "WHERE k.chat_id = d.chat_id AND k.mode <> 'instant')) "
             "AND (d.priority < ? OR (d.priority = ? AND d.id > ?)) "
             "ORDER BY d.priority DESC, d.id LIMIT ?",
-            (now, priority, priority, last_id, limit),
+            (now, URGENT, priority, priority, last_id, limit),
         )
         return [
             Delivery(int(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4]), int(r[5]), float(r[6]))
@@ -274,9 +278,13 @@ class DeliveryQueries:
             "SELECT d.id, d.post_id, d.chat_id, c.type, d.priority, d.attempts, d.created_at, "
             "d.not_before FROM deliveries AS d JOIN chats AS c ON c.id = d.chat_id "
             "WHERE d.status = 'pending' "
+            # A chat on a digest gets these in its digest (`bot.store.choices`), not one by
+            # one; only urgent ones (breaking news: priority `URGENT`) go at once.
+            "AND (d.priority >= ? OR NOT EXISTS (SELECT 1 FROM chat_choices AS k "
+            "WHERE k.chat_id = d.chat_id AND k.mode <> 'instant')) "
             "AND (d.priority < ? OR (d.priority = ? AND d.id > ?)) "
             "ORDER BY d.priority DESC, d.id LIMIT ?",
-            (priority, priority, last_id, limit),
+            (URGENT, priority, priority, last_id, limit),
         )
         return [
             Delivery(

@@ -5,11 +5,14 @@ Nothing here knows SQL or Telegram; every query area and every caller speaks in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 ALL = "*"
 """The subscription category meaning every category."""
+URGENT = 100
+"""Deliveries of this priority or more (breaking news) go at once, whatever a chat's digest."""
 DELETE_WINDOW_SECONDS = 48 * 3600
 """Telegram lets a bot delete its messages for this long after sending them."""
 
@@ -52,6 +55,40 @@ class Chat:
     categories: frozenset[str]
     languages: frozenset[str] | None = None
     """Article languages the chat reads; None means every language."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChoices:
+    """How a chat wants its posts, as stored: the words are read by `bot.choices` and
+    `bot.filters`; a chat that chose nothing has every default."""
+
+    chat_id: int
+    mode: str = "instant"
+    """'instant', 'hourly', 'twice' or 'daily HH:MM'."""
+    time_zone: str | None = None
+    """A zoneinfo name; None means the newsroom's default."""
+    quiet: tuple[str, str] | None = None
+    """Quiet hours as ("HH:MM", "HH:MM"), from and to; None when there are none."""
+    breaking_in_quiet: bool = False
+    """Whether breaking news notifies during quiet hours."""
+    muted: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    general: bool = True
+    """Whether a forum's categories without a topic go to General (else nowhere)."""
+    last_digest: float | None = None
+    texts_language: str | None = None
+    """The language of whoever chose last: what newsbot writes itself (a digest) is in it."""
+    routes: Mapping[str, int] = field(default_factory=dict)
+    """A forum's category key -> topic (message_thread_id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    """One pending delivery of a chat on a digest."""
+
+    delivery_id: int
+    post_id: str
+    created_at: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,8 @@ class RevisionQueries:
                 "UPDATE deliveries SET revision = ?, revision_attempts = 0, "
                 "revision_not_before = 0 WHERE post_id = ? AND status = 'sent' "
                 "AND message_id IS NOT NULL AND sent_at >= ? "
+                # A digest's message holds many posts: a correction of one leaves it alone.
+                "AND (sent_as IS NULL OR sent_as <> 'digest') "
                 "AND (revision IS NULL OR revision = ?)",
                 (Revision.UPDATE, post_id, sent_since, Revision.UPDATE),
             )
@@ -52,7 +54,8 @@ class RevisionQueries:
             return await tx.execute(
                 "UPDATE deliveries SET revision = CASE WHEN sent_at >= ? THEN ? ELSE ? END, "
                 "revision_attempts = 0, revision_not_before = 0 "
-                "WHERE post_id = ? AND status = 'sent' AND message_id IS NOT NULL",
+                "WHERE post_id = ? AND status = 'sent' AND message_id IS NOT NULL "
+                "AND (sent_as IS NULL OR sent_as <> 'digest')",
                 (delete_since, Revision.DELETE, Revision.RETRACT, post_id),
             )
 

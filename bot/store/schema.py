@@ -119,6 +119,33 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # The figures read deliveries by post through their UNIQUE (post_id, chat_id) index.
         "CREATE INDEX reports_running ON reports (id) WHERE finished_at IS NULL",
     ),
+    (  # 8: readers' choices per chat (digests, quiet hours, filters) and forum topic routes
+        # One row per chat that chose anything; a chat without one takes every default. `mode`
+        # is 'instant', 'hourly', 'twice' or 'daily HH:MM'; `quiet_from`/`quiet_to` are HH:MM;
+        # `muted`/`only_words` are JSON lists; `general` = 0 sends unrouted categories nowhere;
+        # `last_digest` is when the chat's last digest went (Unix seconds); `texts_language` the
+        # language of the reader who chose, for what newsbot writes on its own (a digest).
+        """CREATE TABLE chat_choices (
+            chat_id INTEGER PRIMARY KEY REFERENCES chats(id) ON DELETE CASCADE,
+            mode TEXT NOT NULL DEFAULT 'instant',
+            time_zone TEXT,
+            quiet_from TEXT,
+            quiet_to TEXT,
+            breaking_in_quiet INTEGER NOT NULL DEFAULT 0,
+            muted TEXT,
+            only_words TEXT,
+            general INTEGER NOT NULL DEFAULT 1,
+            last_digest REAL,
+            texts_language TEXT
+        )""",
+        # A forum's category -> topic (message_thread_id); other categories go to General.
+        """CREATE TABLE topic_routes (
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            category TEXT NOT NULL,
+            thread_id INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, category)
+        )""",
+    ),
 )
 
 

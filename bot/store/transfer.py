@@ -36,6 +36,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "images": ("url",),
     "settings": ("key",),
     "reports": ("id",),
+    "chat_choices": ("chat_id",),
+    "topic_routes": ("chat_id", "category"),
 }
 #: Rows read and written at a time: memory stays bounded however large the queue is.
 PAGE = 5000

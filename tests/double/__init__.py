@@ -15,6 +15,7 @@ Everything is in memory, deterministic and bound to 127.0.0.1 only.
 - `faults`: injected errors, slow answers and flood control;
 - `files`: photo uploads, photo URLs, file ids and downloads, files served to the bot;
 - `messages`: sending, editing and deleting messages, with their keyboards;
+- `topics`: forum supergroups, their topics (created, closed, deleted) and `message_thread_id`;
 - `updates`: what readers do (commands, button presses, channel posts), long polling, webhooks;
 - `inline`: inline mode: inline queries, answerInlineQuery, chosen results, replies to a message;
 - `commands`: the bot's command menus;

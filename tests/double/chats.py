@@ -25,6 +25,8 @@ class ChatsMixin(DoubleState):
         self.forbidden_chats: set[int] = set()
         self.missing_chats: set[int] = set()
         self.migrations: dict[int, int] = {}
+        self.forum_chats: set[int] = set()
+        """Supergroups with topics (`is_forum`); see `tests.double.topics`."""
         self.member_statuses: dict[tuple[int, int], str] = {}
         self._users: dict[int, JSONDict] = {}
 
@@ -53,6 +55,8 @@ class ChatsMixin(DoubleState):
                 chat["username"] = user["username"]
         else:
             chat["title"] = self.chat_titles.get(chat_id, f"Test {kind} {chat_id}")
+            if chat_id in self.forum_chats:
+                chat["is_forum"] = True
             for username, known_id in self.chat_usernames.items():
                 if known_id == chat_id:
                     chat["username"] = username

@@ -16,6 +16,7 @@ from tests.double.faults import FaultsMixin
 from tests.double.files import FilesMixin
 from tests.double.html import caption_of, text_of
 from tests.double.state import SentRecord
+from tests.double.topics import TopicsMixin
 from tests.double.wire import Call, JSONDict, bad_request
 
 CALLBACK_DATA_LIMIT = 64
@@ -38,7 +39,7 @@ NOT_MODIFIED = (
 )
 
 
-class MessagesMixin(FaultsMixin, FilesMixin):
+class MessagesMixin(FaultsMixin, FilesMixin, TopicsMixin):
     """The bot's messages: live ones by (chat, message id), and the order they were sent in."""
 
     def __init__(self) -> None:
@@ -86,6 +87,9 @@ class MessagesMixin(FaultsMixin, FilesMixin):
         if self.chat_type(chat_id) == "channel":
             message["sender_chat"] = self._chat_object(chat_id)
         message.update(body)
+        thread = self._thread_of(chat_id, params)
+        if thread is not None:
+            message.update(message_thread_id=thread, is_topic_message=True)
         key = (chat_id, message["message_id"])
         self._live[key] = message
         self._sent_keys.append(key)
@@ -157,6 +161,7 @@ class MessagesMixin(FaultsMixin, FilesMixin):
         text, entities = text_of(params)
         markup = self._reply_markup(params)
         reply_to = self._reply_target(chat_id, params)
+        self._thread_of(chat_id, params)
         self._check_flood(chat_id, params)
         body: JSONDict = {"text": text}
         if entities:
@@ -176,6 +181,7 @@ class MessagesMixin(FaultsMixin, FilesMixin):
         markup = self._reply_markup(params)
         reply_to = self._reply_target(chat_id, params)
         existing, data = self._check_photo(params.get("photo"), params)
+        self._thread_of(chat_id, params)
         self._check_flood(chat_id, params)
         body: JSONDict = {"photo": self._photo_sizes(existing, data)}
         if caption:

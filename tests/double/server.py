@@ -86,6 +86,7 @@ class TelegramDouble(InlineMixin, CommandMenusMixin):
                 "getChat": self._get_chat,
                 "getChatMember": self._get_chat_member,
                 "getFile": self._get_file,
+                "createForumTopic": self._create_forum_topic,
             }.items()
         }
 

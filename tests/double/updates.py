@@ -69,8 +69,10 @@ class UpdatesMixin(MessagesMixin):
         username: str | None = None,
         first_name: str = "Test",
         last_name: str | None = None,
+        thread_id: int | None = None,
     ) -> JSONDict:
-        """Queues a user's text message; a leading ``/cmd`` gets a bot_command entity."""
+        """Queues a user's text message; a leading ``/cmd`` gets a bot_command entity; with
+        ``thread_id``, written inside that forum topic."""
         if chat_type is not None:
             self.chat_types[chat_id] = chat_type
         kind = self.chat_type(chat_id)
@@ -91,6 +93,8 @@ class UpdatesMixin(MessagesMixin):
             "date": int(time.time()),
             "text": text,
         }
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
         command = _BOT_COMMAND.match(text)
         if command:
             message["entities"] = [
@@ -110,6 +114,7 @@ class UpdatesMixin(MessagesMixin):
         username: str | None = None,
         first_name: str = "Test",
         last_name: str | None = None,
+        thread_id: int | None = None,
     ) -> JSONDict:
         """Like :meth:`send_text` but insists on a leading ``/command`` (``/cmd@bot`` ok)."""
         if not _BOT_COMMAND.match(text):
@@ -123,6 +128,7 @@ class UpdatesMixin(MessagesMixin):
             username=username,
             first_name=first_name,
             last_name=last_name,
+            thread_id=thread_id,
         )
 
     def send_photo(

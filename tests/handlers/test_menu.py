@@ -15,27 +15,34 @@ async def test_menus_for_readers_in_two_languages_and_for_admins(
 ) -> None:
     await newsroom(start_bot, write_post, admin_ids=frozenset({77}))
     # English is set first, then Thai: wait for both before comparing them.
-    await eventually(lambda: len(double.commands_for()) == 12)
-    await eventually(lambda: len(double.commands_for(language_code="th")) == 12)
+    await eventually(lambda: len(double.commands_for()) == 19)
+    await eventually(lambda: len(double.commands_for(language_code="th")) == 19)
     reader = [c["command"] for c in double.commands_for()]
-    assert reader[:8] == [
+    assert reader[:15] == [
         "start",
         "latest",
         "categories",
         "subscribe",
         "unsubscribe",
         "language",
+        "settings",
+        "digest",
+        "quiet",
+        "timezone",
+        "mute",
+        "only",
+        "filters",
         "help",
         "stop",
     ]
-    assert reader[8:] == ["asia_pacific", "business", "thailand", "world"]
+    assert reader[15:] == ["asia_pacific", "business", "thailand", "world"]
     english = {c["command"]: c["description"] for c in double.commands_for()}
     thai = {c["command"]: c["description"] for c in double.commands_for(language_code="th")}
     assert english.keys() == thai.keys() and english["world"] == "Newest in WORLD"
     assert thai["help"] != english["help"]
     admin_scope = {"type": "chat", "chat_id": 77}
-    await eventually(lambda: len(double.commands_for(admin_scope)) == 19)
-    await eventually(lambda: len(double.commands_for(admin_scope, "th")) == 19)
+    await eventually(lambda: len(double.commands_for(admin_scope)) == 26)
+    await eventually(lambda: len(double.commands_for(admin_scope, "th")) == 26)
     assert "channels" in [c["command"] for c in double.commands_for(admin_scope)]
     assert "progress" in [c["command"] for c in double.commands_for(admin_scope)]
     assert "channels" in [c["command"] for c in double.commands_for(admin_scope, "th")]

@@ -189,8 +189,11 @@ async def test_categories_keyboard_toggles_in_place(
     await pressed("cat:*", every)
     assert await categories_of(bot, 20) == {ALL}
 
-    double.send_command(20, "/settings")  # the same keyboard under another name
-    await eventually(lambda: keyboard(double, 20)[0] != message_id)
+    double.send_command(20, "/settings")  # every choice; its "Categories…" shows this keyboard
+    await eventually(lambda: "Tap to change" in double.texts_to(20)[-1])
+    settings = double.messages_to(20)[-1]["message_id"]
+    double.press_button(20, settings, "set:c")
+    await eventually(lambda: keyboard(double, 20)[0] == settings)
     assert ticked(keyboard(double, 20)[1]) == every
 
 

@@ -34,6 +34,14 @@ async def test_chat_migration_moves_subscriptions_and_deliveries(store: Store) -
     assert delivery.chat_id == -1001
 
 
+async def test_chat_migration_keeps_the_groups_choices(store: Store) -> None:
+    await store.subscribe(-100, "group", "Team", ["world"])
+    await store.set_choices(-100, {"mode": "hourly", "time_zone": "Asia/Bangkok"})
+    await store.migrate_chat(-100, -1001)
+    moved = await store.choices(-1001)
+    assert (moved.mode, moved.time_zone) == ("hourly", "Asia/Bangkok")
+
+
 async def test_chat_migration_merges_into_a_known_chat(store: Store) -> None:
     await store.subscribe(-100, "group", "Team", ["world"])
     await store.subscribe(-1001, "supergroup", "Team", ["sport"])
