@@ -36,6 +36,7 @@ from bot.newsroom import BREAKING_FOLDER, RetractionLedger
 from bot.pace import FREE_RATE, Pace
 from bot.posts import PostCache, PostLibrary, ScanReport
 from bot.queue import QueueReport
+from bot.replies import WaitOutFloodControl
 from bot.reports import LiveReports
 from bot.scanner import Scanner
 from bot.search_index import SearchIndex
@@ -174,6 +175,7 @@ class Newsbot:
             .base_file_url(settings.file_url)
             .request(self._request(8))
             .get_updates_request(self._request(1))
+            .rate_limiter(WaitOutFloodControl())
             .build()
         )
         self._menu = handlers.install(

@@ -11,7 +11,6 @@ again before it stops anything, and both presses are checked too. The decisions 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -24,15 +23,12 @@ from bot.handlers.deps import Deps
 from bot.handlers.updates import Context
 from bot.i18n import Texts, texts_for
 from bot.reports import confirm_stop_keyboard, stop_keyboard
-from bot.telegram_errors import Fault, classify
 
 log = logging.getLogger(__name__)
 
 BUTTON_PREFIX = "adm:"
 #: The buttons of a live report: "Stop", then stop for good ("halt") or keep sending.
 STOP_ACTIONS = ("stop", "halt", "keep")
-#: How often an answer about a broadcast is tried while Telegram's flood control refuses it.
-SAY_ATTEMPTS = 4
 #: A photo whose caption is a `/breaking` command is breaking news with its picture.
 BREAKING_CAPTION = r"^/breaking(@\w+)?(\s|$)"
 
@@ -183,18 +179,10 @@ class EditorCommands:
     # --- helpers --------------------------------------------------------------------------------
 
     async def _say(self, message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        """Answer during a broadcast: in a turn of the bot's pace, and again when Telegram's
-        flood control asks to wait (an editor asks about a broadcast exactly when it is busy)."""
-        for attempt in range(1, SAY_ATTEMPTS + 1):
-            await self._sender.reply_turn()
-            try:
-                await reply(message, text, reply_markup=markup)
-                return
-            except TelegramError as exc:
-                trouble = classify(exc)
-                if trouble.fault is not Fault.RETRY_LATER or attempt == SAY_ATTEMPTS:
-                    raise
-                await asyncio.sleep(trouble.retry_after)
+        """Answer during a broadcast in a turn of the bot's pace (a refusal by flood control is
+        waited out for every reply: `bot.replies`)."""
+        await self._sender.reply_turn()
+        await reply(message, text, reply_markup=markup)
 
     async def _editor(self, update: Update, context: Context) -> tuple[Message, int, Texts] | None:
         """The message, the editor's id and texts when an editor asks in private; else refuse."""
