@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy bot
-	scripts/ensure-jekyll && scripts/ensure-postgres && scripts/ensure-chromium && $(BIN)/pytest -q
+	scripts/ensure-jekyll && scripts/ensure-postgres && scripts/ensure-chromium && $(BIN)/pytest -q -n 2 --dist loadfile
 
 check: $(STAMP)
 	$(BIN)/newsbot check
