@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="UTC",
         alias="NEWSBOT_TIMEZONE",
-        description="Time zone for dates shown in messages, e.g. Asia/Bangkok.",
+        description="Time zone for dates shown in messages, e.g. Asia/Bangkok; also the default "
+        "for digests and quiet hours of chats that set none (/timezone).",
     )
     site_name: str | None = Field(
         default=None,
