@@ -162,7 +162,9 @@ class Newsbot:
             self.library,
             self._images,
             pace=self._pace or Pace(settings.rate),
-            style=CardStyle(zone=settings.zone, source_name=settings.site_name),
+            style=CardStyle(
+                zone=settings.zone, source_name=settings.site_name, share=settings.share_button
+            ),
             retry=self._retry,
             concurrency=concurrency,
             paid_broadcast=settings.rate > FREE_RATE,

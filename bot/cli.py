@@ -157,7 +157,16 @@ def _preview(args: argparse.Namespace) -> int:
     limit = (10 if args.limit is None else args.limit) or len(library.posts)
     posts = library.latest(datetime.now(UTC), limit=limit, category=args.category)
     messages = [
-        (post, render(post, zone=settings.zone, source_name=settings.site_name)) for post in posts
+        (
+            post,
+            render(
+                post,
+                zone=settings.zone,
+                source_name=settings.site_name,
+                share=settings.share_button,
+            ),
+        )
+        for post in posts
     ]
     if args.json:
         records = [preview_record(post, message) for post, message in messages]
@@ -184,7 +193,9 @@ def _preview_page(args: argparse.Namespace, library: PostLibrary, settings: Sett
     page = build_page(
         posts,
         library.rejected if args.category is None else (),
-        card_of=lambda post: render(post, zone=settings.zone, source_name=settings.site_name),
+        card_of=lambda post: render(
+            post, zone=settings.zone, source_name=settings.site_name, share=settings.share_button
+        ),
         now=datetime.now(UTC),
         zone=settings.zone,
         title=f"newsbot preview: {settings.site_name or library.root.name}",

@@ -38,6 +38,11 @@ MAX_SOURCE_NAME = 64
 MAX_TAGS = 120
 ELLIPSIS = "…"
 READ_MORE = "Read more"
+SHARE = "Share ↗"
+#: What starts an inline query that names one article (the "Share" button's, `/share`'s).
+SHARE_PREFIX = "post:"
+#: The longest inline query Telegram sends is 256 characters; a longer id cannot be shared.
+MOST_SHARED_ID = 250
 BREAKING = "BREAKING"
 
 _JOINERS = {"\u200d", "\u2060"}
@@ -214,11 +219,14 @@ def render(
     source_name: str | None = None,
     with_image: bool = True,
     image: str | None = None,
+    share: bool = False,
 ) -> Card:
     """The Bot API call that delivers `post`.
 
     `image` overrides the photo parameter (a cached Telegram `file_id`, say) while keeping the
     caption; `with_image=False` gives the text version used when the image cannot be sent.
+    `share` adds a "Share" button, which opens the inline query of this one article in a chat
+    the reader picks.
     """
     photo = (image or post.image or post.photo_id) if with_image else None
     limit = CAPTION_LIMIT if photo else TEXT_LIMIT
@@ -273,9 +281,19 @@ def render(
         params["link_preview_options"] = (
             {"url": post.url, "prefer_large_media": True} if post.url else {"is_disabled": True}
         )
+    row: list[dict[str, str]] = []
     if post.url:
-        params["reply_markup"] = {"inline_keyboard": [[{"text": READ_MORE, "url": post.url}]]}
+        row.append({"text": READ_MORE, "url": post.url})
+    if share and (query := share_query(post)) is not None:
+        row.append({"text": SHARE, "switch_inline_query": query})
+    if row:
+        params["reply_markup"] = {"inline_keyboard": [row]}
     return Card("sendPhoto" if photo else "sendMessage", params, body.visible)
+
+
+def share_query(post: Post) -> str | None:
+    """The inline query that offers exactly this post, or None when its id is too long."""
+    return None if len(post.id) > MOST_SHARED_ID else SHARE_PREFIX + post.id
 
 
 def preview_record(post: Post, card: Card) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from datetime import datetime, tzinfo
 
 from bot.i18n import Texts
 from bot.posts import Post, PostLibrary
+from bot.render import SHARE_PREFIX
 from bot.store import Store
 from bot.subscriptions import Button
 
@@ -44,10 +45,6 @@ INLINE_PAGE = 10
 INLINE_MOST = 50
 #: What starts the callback data of the result list's buttons.
 BUTTON_PREFIX = "find:"
-#: What starts an inline query that names one article (the "Share" button's).
-SHARE_PREFIX = "post:"
-#: The longest inline query Telegram sends is 256 characters; a longer id cannot be shared.
-MOST_SHARED_ID = 250
 
 
 def search_terms(words: str) -> tuple[str, ...]:
@@ -172,11 +169,6 @@ class Finder:
 
 def _next(offset: int, count: int, more: bool) -> int:
     return offset + count if more and offset + count < INLINE_MOST else 0
-
-
-def share_query(post: Post) -> str | None:
-    """The inline query that offers exactly this post, or None when its id is too long."""
-    return None if len(post.id) > MOST_SHARED_ID else SHARE_PREFIX + post.id
 
 
 # --- what the bot says ---------------------------------------------------------------------------

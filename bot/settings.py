@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         description="Time zone for dates shown in messages, e.g. Asia/Bangkok; also the default "
         "for digests and quiet hours of chats that set none (/timezone).",
     )
+    share_button: bool = Field(
+        default=False,
+        alias="NEWSBOT_SHARE_BUTTON",
+        description="Add a Share button to every card, beside Read more: it opens the bot's "
+        "inline mode with that article, for the reader to post it in another chat (switch "
+        "inline mode on with BotFather first).",
+    )
     site_name: str | None = Field(
         default=None,
         alias="NEWSBOT_SITE_NAME",

@@ -69,6 +69,17 @@ def test_seed_post_becomes_a_photo_with_caption_and_button() -> None:
     assert visible(caption) == card.text
 
 
+def test_the_share_button_opens_the_inline_query_of_that_post_alone() -> None:
+    post = make_post()
+    [[read, share]] = render(post, share=True).params["reply_markup"]["inline_keyboard"]
+    assert read["text"] == "Read more"
+    assert share == {"text": "Share ↗", "switch_inline_query": f"post:{post.id}"}
+    assert "reply_markup" in render(replace(post, url=None), share=True).params
+    unshareable = replace(post, id="x" * 251)  # past what an inline query can carry
+    [[only]] = render(unshareable, share=True).params["reply_markup"]["inline_keyboard"]
+    assert only["text"] == "Read more"
+
+
 def test_post_without_image_is_a_text_message_with_a_source_preview() -> None:
     card = render(make_post(image=None))
     assert card.method == "sendMessage"

@@ -56,6 +56,8 @@ class CardStyle:
 
     zone: tzinfo = UTC
     source_name: str | None = None
+    share: bool = False
+    """A "Share" button beside "Read more" (`NEWSBOT_SHARE_BUTTON`)."""
 
 
 class Cards:
@@ -99,6 +101,7 @@ class Cards:
                 source_name=self._style.source_name,
                 with_image=with_image,
                 image=image,
+                share=self._style.share,
             )
             self._rendered[key] = card
         return card

@@ -39,8 +39,8 @@ from bot.handlers.deps import Deps
 from bot.handlers.updates import Context, where
 from bot.i18n import texts_for
 from bot.posts import Post, safe_url
-from bot.render import render
-from bot.search import Finder, ResultList, read_button, result_list, share_query
+from bot.render import render, share_query
+from bot.search import Finder, ResultList, read_button, result_list
 from bot.subscriptions import Button
 from bot.telegram_errors import Fault, classify
 from bot.throttle import ReaderThrottle, Verdict

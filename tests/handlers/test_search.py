@@ -253,3 +253,20 @@ async def test_share_under_a_card_opens_the_inline_query_of_that_article(
 
     double.send_command(12, "/share")  # not a reply to a card
     await reply(double, 12, "Reply /share to one of my article cards")
+
+
+async def test_with_the_share_button_every_card_carries_it(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    bot = await start_bot(subscribe_backlog=0, share_button=True)
+    double.send_command(10, "/start")
+    await reply(double, 10, "Subscribed")
+    write_archive(write_post, ARCHIVE[:1])
+    bot.rescan()
+    await eventually(lambda: double.messages_to(10)[-1].get("reply_markup"))
+    card = buttons(last_message(double, 10))
+    assert card["Read more"]["url"] == "https://news.example.org/rice"
+    assert card["Share ↗"]["switch_inline_query"] == "post:rice"
+    shared = double.inline_query(10, "post:rice")
+    await double.wait_for(lambda: shared in double.inline_answers)
+    assert [r["id"] for r in double.inline_answers[shared]["results"]] == ["rice"]
