@@ -23,10 +23,11 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum, auto
 
-from telegram import Bot, ChatMember, Update
+from telegram import Bot, CallbackQuery, Chat, ChatMember, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from bot.i18n import Texts, texts_for
 from bot.telegram_errors import classify
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,17 @@ def may_post(member: ChatMember | None) -> bool:
     return getattr(member, "can_post_messages", None) is not False
 
 
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button press that may change the chat's choices: what was pressed, where, in whose
+    language."""
+
+    query: CallbackQuery
+    chat: Chat
+    data: str
+    texts: Texts
+
+
 class Access:
     """The one check for every handler: editors from the settings, group admins from Telegram."""
 
@@ -144,6 +156,22 @@ class Access:
             admin = await self._group_admin(bot, asker.chat_id, asker.user_id)
             ruling = Ruling.ALLOWED if admin else Ruling.NOT_CHAT_ADMIN
         return ruling
+
+    async def chat_admin_press(self, update: Update, bot: Bot) -> Press | None:
+        """A press on one of a chat's keyboards (its categories, its settings) by someone who
+        may change them; None otherwise, once the press is answered here, with a refusal when
+        it is one (Telegram shows a spinner on the button until a press is answered)."""
+        query, chat = update.callback_query, update.effective_chat
+        if query is None:
+            return None
+        texts = texts_for(query.from_user.language_code)
+        if chat is None or query.message is None or query.data is None:
+            await query.answer()
+            return None
+        if await self.check(update, bot, Need.CHAT_ADMIN) is not Ruling.ALLOWED:
+            await query.answer(texts("group.button_admins_only"), show_alert=True)
+            return None
+        return Press(query, chat, query.data, texts)
 
     async def _group_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool:
         """Whether `user_id` administers (or owns) `chat_id`, asked at most once a minute.

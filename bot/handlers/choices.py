@@ -23,7 +23,7 @@ from bot.handlers.access import Access, Need, Ruling
 from bot.handlers.deps import Deps
 from bot.handlers.readers import markup
 from bot.handlers.updates import Context, where
-from bot.i18n import Texts, texts_for
+from bot.i18n import Texts
 from bot.readers import ReaderDesk
 from bot.subscriptions import Button
 from bot.telegram_errors import Fault, classify
@@ -99,23 +99,17 @@ class ChoiceCommands:
 
     async def button(self, update: Update, context: Context) -> None:
         """A tap on the settings keyboard: change the choice, edit the same message."""
-        query, chat = update.callback_query, update.effective_chat
-        if query is None:
+        press = await self._access.chat_admin_press(update, context.bot)
+        if press is None:
             return
-        texts = texts_for(query.from_user.language_code)
-        if chat is None or query.message is None or query.data is None:
-            await query.answer()
-            return
-        if await self._access.check(update, context.bot, Need.CHAT_ADMIN) is not Ruling.ALLOWED:
-            await query.answer(texts("group.button_admins_only"), show_alert=True)
-            return
-        if query.data == SETTINGS_PREFIX + "c":
+        query, chat, texts = press.query, press.chat, press.texts
+        if press.data == SETTINGS_PREFIX + "c":
             keyboard = await self._readers.keyboard(chat.id, texts)
             rows = keyboard.rows or []
             await query.answer()
             await _edit(query.edit_message_text(keyboard.text, reply_markup=markup(rows)))
             return
-        screen = await self.desk.press(chat.id, query.data, texts)
+        screen = await self.desk.press(chat.id, press.data, texts)
         if screen is None:
             await query.answer(texts("button.stale"))
             return

@@ -28,7 +28,7 @@ from bot.handlers.access import Access, Need, Ruling
 from bot.handlers.deps import Deps
 from bot.handlers.menu import CommandMenu
 from bot.handlers.updates import Context, chat_ref, where
-from bot.i18n import Texts, texts_for
+from bot.i18n import Texts
 from bot.posts import Post
 from bot.readers import Latest
 from bot.subscriptions import Button, changes_languages
@@ -135,17 +135,11 @@ class ReaderCommands:
 
     async def button(self, update: Update, context: Context) -> None:
         """A press on the categories keyboard: change the subscription, redraw the keyboard."""
-        query, chat = update.callback_query, update.effective_chat
-        if query is None:
+        pressed = await self._access.chat_admin_press(update, context.bot)
+        if pressed is None:
             return
-        texts = texts_for(query.from_user.language_code)
-        if chat is None or query.message is None or query.data is None:
-            await query.answer()
-            return
-        if await self._access.check(update, context.bot, Need.CHAT_ADMIN) is not Ruling.ALLOWED:
-            await query.answer(texts("group.button_admins_only"), show_alert=True)
-            return
-        press = await self.desk.press(chat_ref(chat), query.data, texts)
+        query = pressed.query
+        press = await self.desk.press(chat_ref(pressed.chat), pressed.data, pressed.texts)
         await query.answer(press.notice)
         if press.change is not None and press.rows is not None:
             await _redraw(query, press.rows)
