@@ -6,6 +6,12 @@ unchanged, by the end-to-end tests, which point it at a Bot API test double on l
 Updates arrive by long polling, or through a webhook when NEWSBOT_WEBHOOK_URL is set; everything
 else is the same in both modes, including `/metrics` and `/healthz` on a port of their own.
 
+Several instances may share one database (`bot.role`): each follows its role as it changes. The
+active one sends, queues (the scanner asks), keeps the command menus and, with long polling,
+polls; a standby keeps its library current and, with a webhook, answers commands, but makes no
+Bot API call that changes anything. The sender and the scanner write through a fenced store
+(`Store.fenced`), so a deposed instance records nothing after another took over.
+
 A start without the network (no DNS, the Bot API refusing connections or answering 5xx) is not a
 crash: each call Telegram must answer before the bot can run is tried again, with a log line and a
 growing pause, until Telegram answers or the bot is told to stop.
@@ -35,6 +41,7 @@ from bot.newsroom import BREAKING_FOLDER, RetractionLedger
 from bot.pace import FREE_RATE, Pace
 from bot.posts import PostCache, PostLibrary, ScanReport
 from bot.queue import QueueReport
+from bot.role import Instance, Role
 from bot.scanner import Scanner
 from bot.settings import Settings
 from bot.store import Store
@@ -78,6 +85,9 @@ class Newsbot:
         )
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._instance: Instance | None = None
+        self._sending: asyncio.Task[None] | None = None
+        self._receiving: asyncio.Task[None] | None = None
         self._store: Store | None = None
         self._scanner: Scanner | None = None
         self._application: Application | None = None  # type: ignore[type-arg]
@@ -103,6 +113,17 @@ class Newsbot:
         return self._scanner
 
     @property
+    def role(self) -> Role:
+        """This instance's role among those sharing the database."""
+        return Role.STANDBY if self._instance is None else self._instance.role
+
+    @property
+    def instance(self) -> Instance:
+        """This instance and its lease (only between `start()` and `stop()`)."""
+        assert self._instance is not None, "Newsbot is not started"
+        return self._instance
+
+    @property
     def sender(self) -> Sender:
         """The delivery sender (only between `start()` and `stop()`)."""
         assert self._sender is not None, "Newsbot is not started"
@@ -121,18 +142,27 @@ class Newsbot:
         """Open the database, read the posts, and start polling, watching and sending."""
         settings = self.settings
         self._store = await Store.open(settings.database)
+        instance = self._instance = Instance(
+            self.store, name=settings.instance_name, term=settings.lease_seconds
+        )
+        # What only the active instance may write goes through the fence.
+        fenced = self.store.fenced(instance.fence)
         # Listening early makes a port already taken fail the start before Telegram is called.
         self._metrics_server = MetricsServer(
-            self.metrics, refresh=self._refresh_metrics, health=self._health
+            self.metrics,
+            refresh=self._refresh_metrics,
+            health=self._health,
+            role=lambda: self.role.value,
         )
         self._metrics_server.start(settings.listen_host, settings.metrics_port)
         self._scanner = Scanner(
             self.library,
-            self.store,
+            fenced,
             settings,
             queued=lambda: self.sender.wake(),
             after_pass=self._publish_menu,
             stopping=self._stopping,
+            may_queue=lambda: instance.role is Role.ACTIVE,
         )
         try:
             await asyncio.to_thread(self._scanner.scan)
@@ -152,7 +182,7 @@ class Newsbot:
         self._images = ImageCache(self.store, self._fetcher)
         self._sender = Sender(
             self._sender_bot,
-            self.store,
+            fenced,
             self.library,
             self._images,
             pace=self._pace or Pace(settings.rate),
@@ -161,6 +191,7 @@ class Newsbot:
             concurrency=concurrency,
             paid_broadcast=settings.rate > FREE_RATE,
             metrics=self.metrics,
+            may_send=instance.may_send,
         )
         self._application = (
             ApplicationBuilder()
@@ -184,11 +215,19 @@ class Newsbot:
         )
         await self._until_telegram_answers("getMe", self._application.initialize)
         await self._application.start()
-        await self._receive_updates(self._application)
+        self._listen_for_webhook(self._application)
+        try:
+            await instance.tick()  # a free lease is taken at once: a lone instance starts active
+        except Exception as exc:  # the lease loop tries again
+            log.warning("cannot reach the lease error=%s", exc)
+        await self._follow_role()
+        if self._receiving is not None:
+            await self._receiving  # an active instance starts once it receives updates
         self._tasks = [
-            asyncio.create_task(self.sender.run(), name="newsbot-sender"),
             asyncio.create_task(self.scanner.run(), name="newsbot-scanner"),
             asyncio.create_task(self.scanner.watch(), name="newsbot-watcher"),
+            asyncio.create_task(instance.run(), name="newsbot-lease"),
+            asyncio.create_task(self._follow_roles(), name="newsbot-role"),
         ]
         # What start-up loaded (the libraries, the posts) lives as long as the bot: out of the
         # collector's sight, full collections stay short, and with them the pauses that would
@@ -196,7 +235,14 @@ class Newsbot:
         gc.freeze()
         me = self._application.bot.username
         mode = "webhook" if settings.webhook_url else "polling"
-        log.info("newsbot started bot=@%s posts=%d mode=%s", me, len(self.library.posts), mode)
+        log.info(
+            "newsbot started bot=@%s posts=%d mode=%s instance=%s role=%s",
+            me,
+            len(self.library.posts),
+            mode,
+            instance.name,
+            instance.role,
+        )
 
     async def stop(self) -> None:
         """Stop taking new work, finish what is in flight, and close everything."""
@@ -212,8 +258,18 @@ class Newsbot:
                 await self._application.updater.stop()
             if self._application.running:
                 await self._application.stop()
+        for task in self._tasks:
+            if task.get_name() == "newsbot-role":
+                task.cancel()  # no change of role from now on
+        if self._receiving is not None:
+            self._receiving.cancel()
         if self._sender is not None:
             await self._sender.stop()
+        if self._sending is not None:
+            await asyncio.gather(self._sending, return_exceptions=True)
+        if self._instance is not None:
+            # Only once the sender has stopped and recorded what it sent: a standby may begin.
+            await self._instance.stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._application is not None:
@@ -245,8 +301,59 @@ class Newsbot:
 
     # --- updates, health and metrics ----------------------------------------------------------
 
+    # --- the role: what the active instance does and a standby does not --------------------
+
+    async def _follow_roles(self) -> None:
+        """Follow every change of this instance's role, one at a time, until the bot stops."""
+        while True:
+            await self.instance.changed.wait()
+            await self._follow_role()
+
+    async def _follow_role(self) -> None:
+        """Start or stop what only the active instance does, as its role now asks."""
+        instance = self.instance
+        instance.changed.clear()
+        role = instance.role
+        self.metrics.set_role(role.value)
+        self.metrics.lease_epoch.set(instance.epoch or 0)
+        application = self._application
+        assert application is not None
+        if role is Role.ACTIVE and self._sending is None and not self._stopping.is_set():
+            self.sender.resume()
+            self._sending = asyncio.create_task(self.sender.run(), name="newsbot-sender")
+            self.scanner.catch_up()  # what the previous active instance found but did not queue
+            self._receiving = asyncio.create_task(
+                self._receive_updates(application), name="newsbot-receiving"
+            )
+        elif role is Role.STANDBY and self._sending is not None:
+            if self._receiving is not None:
+                self._receiving.cancel()
+                await asyncio.gather(self._receiving, return_exceptions=True)
+                self._receiving = None
+            updater = application.updater
+            if updater is not None and updater.running:
+                await updater.stop()  # Telegram serves one poller per token: the active one
+            await self.sender.stop()
+            await asyncio.gather(self._sending, return_exceptions=True)
+            self._sending = None
+
+    def _listen_for_webhook(self, application: Application) -> None:  # type: ignore[type-arg]
+        """With a webhook, every instance serves it (and answers commands), whatever its role."""
+        settings = self.settings
+        if settings.webhook_url is None:
+            return
+        assert settings.webhook_secret is not None  # the settings refuse a webhook without one
+        # Listening first makes a port already taken fail before Telegram is told the address.
+        self._webhook = WebhookServer(
+            application.bot,
+            application.update_queue,
+            path=settings.webhook_path,
+            secret=settings.webhook_secret.get_secret_value(),
+        )
+        self._webhook.start(settings.listen_host, settings.listen_port)
+
     async def _receive_updates(self, application: Application) -> None:  # type: ignore[type-arg]
-        """Poll Telegram for updates, or have Telegram post them to our webhook."""
+        """Poll Telegram for updates, or tell Telegram our webhook: the active instance's part."""
         updater = application.updater
         assert updater is not None
         settings = self.settings
@@ -258,13 +365,8 @@ class Newsbot:
                 ),
             )
             return
-        assert settings.webhook_secret is not None  # the settings refuse a webhook without one
+        assert settings.webhook_secret is not None
         secret = settings.webhook_secret.get_secret_value()
-        # Listening first makes a port already taken fail before Telegram is told the address.
-        self._webhook = WebhookServer(
-            application.bot, application.update_queue, path=settings.webhook_path, secret=secret
-        )
-        self._webhook.start(settings.listen_host, settings.listen_port)
         url = settings.webhook_url
         await self._until_telegram_answers(
             "setWebhook",
@@ -312,28 +414,33 @@ class Newsbot:
         application = self._application
         if application is None or not application.running:
             return "starting"
+        active = self.role is Role.ACTIVE
         receiving = self._webhook if self.settings.webhook_url else application.updater
-        if receiving is None or not receiving.running:
+        if (active or self.settings.webhook_url) and (receiving is None or not receiving.running):
             return "not receiving updates"
+        if active and (self._sending is None or self._sending.done()):
+            return "newsbot-sender has stopped"
         for task in self._tasks:
             # The watcher may end by design (no file events here); the others never should.
             if task.done() and task.get_name() != "newsbot-watcher":
                 return f"{task.get_name()} has stopped"
         if self.scanner.trouble is not None:
             return self._redact(self.scanner.trouble)
-        if (trouble := self.sender.trouble()) is not None:
+        if active and (trouble := self.sender.trouble()) is not None:
             return trouble
         await self.store.schema_version()
         return None
 
     async def _publish_menu(self) -> None:
-        if self._menu is not None:
+        if self._menu is not None and self.role is Role.ACTIVE:
             await self._menu.publish()  # a no-op unless the categories changed
 
     async def _refresh_metrics(self, metrics: Metrics) -> None:
         """Read the figures that live in the database, at scrape time."""
         if self._store is None or self._stopping.is_set():
             return
+        metrics.set_role(self.role.value)
+        metrics.lease_epoch.set(self.instance.epoch or 0)
         metrics.queue_depth.set(await self._store.queue_depth())
         metrics.active_chats.set(await self._store.active_chats())
 

@@ -79,7 +79,7 @@ async def test_a_broadcast_moves_the_counters(
     assert found["newsbot_queue_depth"] == 0
     assert found["newsbot_delivery_latency_seconds_count"] == 2
     assert 0 < found["newsbot_delivery_latency_seconds_sum"] < 30
-    assert (health.status_code, health.text) == (200, "ok\n")
+    assert (health.status_code, health.text) == (200, "ok active\n")
 
 
 async def test_the_docker_health_check_follows_the_bot(start_bot: StartBot) -> None:

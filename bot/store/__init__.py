@@ -12,7 +12,9 @@ The package, one idea per module:
 - `model`: the values callers pass and get back (`Chat`, `Delivery`, `Outcome`, `NewPost`, ...);
 - `db`: the connection, its pragmas and transactions (the only module that knows the driver);
 - `schema`: the numbered migrations;
-- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each.
+- `chats`, `deliveries`, `revisions`, `stats`, `images`, `state`: the queries of one area each;
+- `lease`: which of several instances sharing the database is the active one, and the fence
+  that refuses a deposed instance's writes.
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
 """
@@ -26,6 +28,7 @@ from bot.store.chats import ChatQueries
 from bot.store.db import Database, UnusableDatabase, set_aside, unusable
 from bot.store.deliveries import DeliveryQueries
 from bot.store.images import ImageQueries
+from bot.store.lease import Deposed, Fence, FencedDatabase, LeaseQueries, LeaseState
 from bot.store.model import (
     ALL,
     DELETE_WINDOW_SECONDS,
@@ -51,7 +54,10 @@ __all__ = [
     "MIGRATIONS",
     "Chat",
     "Delivery",
+    "Deposed",
+    "Fence",
     "Joined",
+    "LeaseState",
     "NewPost",
     "Outcome",
     "Revision",
@@ -73,6 +79,7 @@ class Store(
     StatsQueries,
     ImageQueries,
     StateQueries,
+    LeaseQueries,
 ):
     """Every query newsbot makes, on one database whose writes are serialised into transactions."""
 
@@ -93,6 +100,14 @@ class Store(
             await database.close()
             raise
         return cls(database)
+
+    def fenced(self, fence: Fence) -> Store:
+        """The same database and chats, each write transaction refused with `Deposed` unless
+        `fence` still holds the lease: for the work only the active instance does (scanning
+        and queueing, sending, recording outcomes)."""
+        store = Store(FencedDatabase(self._db, fence))
+        store._stopped = self._stopped  # one view of the chats stopped in this run
+        return store
 
     async def close(self) -> None:
         """Close the connection (its worker thread would otherwise keep the process alive)."""

@@ -79,6 +79,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # was delivered, then sent again, leaves the reader two copies to correct or delete.
         "ALTER TABLE deliveries ADD COLUMN copies TEXT",
     ),
+    (  # 8: the lease that makes one of several instances sharing the database the active one
+        # (bot/store/lease.py): one row, free (holder NULL) until an instance takes it.
+        """CREATE TABLE lease (
+            id INTEGER PRIMARY KEY,
+            holder TEXT,
+            epoch INTEGER NOT NULL,
+            beat INTEGER NOT NULL,
+            term REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
+        "INSERT INTO lease (id, holder, epoch, beat, term, expires_at) "
+        "VALUES (1, NULL, 0, 0, 0, 0)",
+    ),
 )
 
 
@@ -93,6 +106,9 @@ async def migrate(db: Database) -> None:
         if version <= current:
             continue
         async with db.transaction() as tx:
+            # Instances starting together: another may have applied it since we looked.
+            if await tx.row("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)):
+                continue
             for statement in statements:
                 await tx.execute(statement)
             await tx.execute(
