@@ -426,6 +426,8 @@ class Newsbot:
                 return f"{task.get_name()} has stopped"
         if self.scanner.trouble is not None:
             return self._redact(self.scanner.trouble)
+        if self.instance.trouble is not None:
+            return self.instance.trouble
         if active and (trouble := self.sender.trouble()) is not None:
             return trouble
         await self.store.schema_version()

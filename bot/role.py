@@ -33,6 +33,8 @@ from bot.store import Fence, LeaseState, Store
 
 log = logging.getLogger(__name__)
 
+TAKEN_OVER = "another instance took the lease over"
+
 
 class Role(StrEnum):
     """What an instance does: everything (`active`), or stand by to take over (`standby`)."""
@@ -54,6 +56,10 @@ class Instance:
         self.role = Role.STANDBY
         self.changed = asyncio.Event()
         """Set whenever `role` changes; whoever follows the role clears it."""
+        self.trouble: str | None = None
+        """Why no instance may be active for all this one knows (for `/healthz`): it lost the
+        lease for want of the database, or cannot take over an unrenewed one; None once it
+        holds the lease again or sees another instance renew it."""
         self._store = store
         self._seen: LeaseState | None = None
         self._seen_since = 0.0
@@ -87,6 +93,7 @@ class Instance:
                 await self.tick()
             except Exception as exc:  # a database gone: the next look may find it back
                 log.warning("cannot reach the lease role=%s error=%s", self.role, exc)
+                self.trouble = f"cannot reach the lease: {exc}"
             if self.role is Role.ACTIVE:
                 if not self.fence.valid:
                     self._step_down("its lease could not be renewed in time")
@@ -123,13 +130,16 @@ class Instance:
             return
         if renewed:
             self.fence.renewed(epoch, began)
+            self.trouble = None
         else:
-            self._step_down("another instance took the lease over")
+            self._step_down(TAKEN_OVER)
 
     async def _watch(self) -> None:
         lease = await self._store.lease()
         now = time.monotonic()
         if self._seen is None or lease.mark != self._seen.mark:
+            if self._seen is not None and lease.holder is not None:
+                self.trouble = None  # another instance renews it: all is well
             self._seen, self._seen_since = lease, now
         if lease.holder is not None and now - self._seen_since < max(lease.term, self.term):
             return  # its holder renewed it within a term of our seeing it: alive
@@ -139,6 +149,7 @@ class Instance:
             return  # renewed or taken by another meanwhile: watch on
         self.fence.hold(epoch, term=self.term, began=began)
         self._seen = None
+        self.trouble = None
         self._become(Role.ACTIVE)
         log.warning(
             "active now instance=%s epoch=%d previous=%s", self.name, epoch, lease.holder or "-"
@@ -146,6 +157,8 @@ class Instance:
 
     def _step_down(self, why: str) -> None:
         epoch = self.fence.epoch
+        if why != TAKEN_OVER:
+            self.trouble = f"standing by: {why}"
         self.fence.lose()
         self._seen = None
         self._become(Role.STANDBY)

@@ -104,6 +104,8 @@ class OutcomeWriter:
 
     async def run(self) -> None:
         """Write outcomes as they come, until cancelled; under load a batch carries many."""
+        if self.pending:
+            self._ready.set()  # kept from a run that could not write them (a database gone)
         while True:
             await self._ready.wait()
             self._ready.clear()
