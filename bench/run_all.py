@@ -17,7 +17,7 @@ import time
 
 from bench import common
 
-BENCHMARKS = ("fanout", "pace", "content", "commands", "memory", "restart")
+BENCHMARKS = ("fanout", "pace", "content", "commands", "memory", "restart", "failover")
 
 
 def main(argv: list[str] | None = None) -> int:

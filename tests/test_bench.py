@@ -34,6 +34,10 @@ EXPECTED = {
     "commands": ({"handling", "replies", "core"}, {"core latest p99", "core category p99"}),
     "memory": ({"runs", "chats", "posts"}, {"peak RSS"}),
     "restart": ({"first_delivery_seconds", "runs"}, {"start to first delivery"}),
+    "failover": (
+        {"failover_seconds", "handover_seconds", "runs"},
+        {"kill -9 to next delivery", "SIGTERM to next delivery"},
+    ),
 }
 FIGURE_KEYS = {"value", "unit", "floor", "ratio", "target", "passed"}
 
