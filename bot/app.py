@@ -12,9 +12,8 @@ polls; a standby keeps its library current and, with a webhook, answers commands
 Bot API call that changes anything. The sender and the scanner write through a fenced store
 (`Store.fenced`), so a deposed instance records nothing after another took over.
 
-A start without the network (no DNS, the Bot API refusing connections or answering 5xx) is not a
-crash: each call Telegram must answer before the bot can run is tried again, with a log line and a
-growing pause, until Telegram answers or the bot is told to stop.
+A start without the network is not a crash: each call Telegram must answer before the bot can run
+is tried again until it answers or the bot is told to stop (`bot.receiving`).
 """
 
 from __future__ import annotations
@@ -24,11 +23,10 @@ import gc
 import logging
 import math
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from telegram import Bot
-from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
@@ -41,19 +39,14 @@ from bot.newsroom import BREAKING_FOLDER, RetractionLedger
 from bot.pace import FREE_RATE, Pace
 from bot.posts import PostCache, PostLibrary, ScanReport
 from bot.queue import QueueReport
+from bot.receiving import Receiving, until_telegram_answers
 from bot.role import Instance, Role
 from bot.scanner import Scanner
 from bot.settings import Settings
 from bot.store import Store
-from bot.telegram_errors import Fault, classify
 from bot.transport import AiohttpRequest
-from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
-
-#: Pauses between tries to reach Telegram at start: doubling from the first to the last.
-START_RETRY_FIRST = 1.0
-START_RETRY_MOST = 60.0
 
 
 class Newsbot:
@@ -96,7 +89,7 @@ class Newsbot:
         self._sender_bot: Bot | None = None
         self._fetcher: Fetcher | None = None
         self._images: ImageCache | None = None
-        self._webhook: WebhookServer | None = None
+        self._receiver: Receiving | None = None
         self.metrics = Metrics()
         self._metrics_server: MetricsServer | None = None
 
@@ -177,7 +170,7 @@ class Newsbot:
             base_file_url=settings.file_url,
             request=self._request(concurrency),
         )
-        await self._until_telegram_answers("getMe", self._sender_bot.initialize)
+        await until_telegram_answers("getMe", self._sender_bot.initialize)
         self._fetcher = Fetcher(allow=public_or(settings.image_networks))
         self._images = ImageCache(self.store, self._fetcher)
         self._sender = Sender(
@@ -213,9 +206,10 @@ class Newsbot:
                 self.scanner.refresh,
             ),
         )
-        await self._until_telegram_answers("getMe", self._application.initialize)
+        await until_telegram_answers("getMe", self._application.initialize)
         await self._application.start()
-        self._listen_for_webhook(self._application)
+        self._receiver = Receiving(self._application, settings)
+        self._receiver.listen()
         try:
             await instance.tick()  # a free lease is taken at once: a lone instance starts active
         except Exception as exc:  # the lease loop tries again
@@ -251,13 +245,10 @@ class Newsbot:
         self._stopping.set()
         if self._metrics_server is not None:
             await self._metrics_server.stop()
-        if self._webhook is not None:
-            await self._webhook.stop()
-        if self._application is not None:
-            if self._application.updater is not None and self._application.updater.running:
-                await self._application.updater.stop()
-            if self._application.running:
-                await self._application.stop()
+        if self._receiver is not None:
+            await self._receiver.close()
+        if self._application is not None and self._application.running:
+            await self._application.stop()
         for task in self._tasks:
             if task.get_name() == "newsbot-role":
                 task.cancel()  # no change of role from now on
@@ -316,96 +307,22 @@ class Newsbot:
         role = instance.role
         self.metrics.set_role(role.value)
         self.metrics.lease_epoch.set(instance.epoch or 0)
-        application = self._application
-        assert application is not None
+        receiver = self._receiver
+        assert receiver is not None
         if role is Role.ACTIVE and self._sending is None and not self._stopping.is_set():
             self.sender.resume()
             self._sending = asyncio.create_task(self.sender.run(), name="newsbot-sender")
             self.scanner.catch_up()  # what the previous active instance found but did not queue
-            self._receiving = asyncio.create_task(
-                self._receive_updates(application), name="newsbot-receiving"
-            )
+            self._receiving = asyncio.create_task(receiver.start(), name="newsbot-receiving")
         elif role is Role.STANDBY and self._sending is not None:
             if self._receiving is not None:
                 self._receiving.cancel()
                 await asyncio.gather(self._receiving, return_exceptions=True)
                 self._receiving = None
-            updater = application.updater
-            if updater is not None and updater.running:
-                await updater.stop()  # Telegram serves one poller per token: the active one
+            await receiver.stop_polling()  # Telegram serves one poller per token: the active one
             await self.sender.stop()
             await asyncio.gather(self._sending, return_exceptions=True)
             self._sending = None
-
-    def _listen_for_webhook(self, application: Application) -> None:  # type: ignore[type-arg]
-        """With a webhook, every instance serves it (and answers commands), whatever its role."""
-        settings = self.settings
-        if settings.webhook_url is None:
-            return
-        assert settings.webhook_secret is not None  # the settings refuse a webhook without one
-        # Listening first makes a port already taken fail before Telegram is told the address.
-        self._webhook = WebhookServer(
-            application.bot,
-            application.update_queue,
-            path=settings.webhook_path,
-            secret=settings.webhook_secret.get_secret_value(),
-        )
-        self._webhook.start(settings.listen_host, settings.listen_port)
-
-    async def _receive_updates(self, application: Application) -> None:  # type: ignore[type-arg]
-        """Poll Telegram for updates, or tell Telegram our webhook: the active instance's part."""
-        updater = application.updater
-        assert updater is not None
-        settings = self.settings
-        if settings.webhook_url is None:
-            await self._until_telegram_answers(
-                "deleteWebhook",
-                lambda: updater.start_polling(
-                    poll_interval=0.0, timeout=10, drop_pending_updates=False
-                ),
-            )
-            return
-        assert settings.webhook_secret is not None
-        secret = settings.webhook_secret.get_secret_value()
-        url = settings.webhook_url
-        await self._until_telegram_answers(
-            "setWebhook",
-            lambda: application.bot.set_webhook(
-                url, secret_token=secret, drop_pending_updates=False
-            ),
-        )
-        log.info("webhook listening address=%s path=%s", settings.listen, settings.webhook_path)
-
-    async def _until_telegram_answers(
-        self, call: str, attempt: Callable[[], Awaitable[object]]
-    ) -> None:
-        """Make a call Telegram must answer before the bot can run, trying until it does.
-
-        No network (DNS, a refused connection, a timeout) or a Bot API server in trouble (5xx)
-        is one log line per try, no traceback, and a pause that doubles up to a minute. A
-        refused token or a request Telegram will never accept is not retried.
-        """
-        delay = START_RETRY_FIRST
-        while True:
-            try:
-                await attempt()
-                return
-            except TelegramError as exc:
-                trouble = classify(exc)
-                if trouble.final or trouble.fault is Fault.TOKEN_REFUSED:
-                    raise
-            if trouble.fault is Fault.RETRY_LATER:
-                pause = trouble.retry_after
-                log.warning("Telegram asks to wait call=%s delay=%.0fs", call, pause)
-            else:
-                pause, delay = delay, min(delay * 2, START_RETRY_MOST)
-                log.warning(
-                    "Telegram not reachable, trying again call=%s delay=%.0fs error=%s",
-                    call,
-                    pause,
-                    trouble.reason,
-                )
-            await asyncio.sleep(pause)
 
     async def _health(self) -> str | None:
         """None when updates arrive, the sender and scanner run and the database answers."""
@@ -415,8 +332,7 @@ class Newsbot:
         if application is None or not application.running:
             return "starting"
         active = self.role is Role.ACTIVE
-        receiving = self._webhook if self.settings.webhook_url else application.updater
-        if (active or self.settings.webhook_url) and (receiving is None or not receiving.running):
+        if self._receiver is None or not self._receiver.running(active=active):
             return "not receiving updates"
         if active and (self._sending is None or self._sending.done()):
             return "newsbot-sender has stopped"

@@ -19,11 +19,9 @@ Guarantees, and where they come from:
   (`bot.transport`), so revisions reach every copy a reader has.
 - A blocked bot or a vanished chat deactivates the chat (its settings are kept); a group that
   became a supergroup is moved to its new id and sent there.
-- Only the active one of several instances sends (`bot.role`): every call first asks
-  `may_send`, and a sender whose outcomes the database refuses because another instance took
-  over (`Deposed`) stops at once, abandoning what is in flight: the new active instance sends
-  it, so duplicates are bounded by what was in flight, as after a kill -9. A sender stopped
-  for a change of role is started again by `resume()` and `run()`.
+- Only the active one of several instances sends (`bot.role`): each call asks `may_send`; a
+  sender deposed by another instance (`Deposed`) stops at once and leaves what is in flight to
+  it, so duplicates are bounded by what was in flight, as after a kill -9.
 
 This module is the loop: which delivery or revision goes next, and its turn of the pace. What
 one attempt does and what Telegram's answer makes of it is `attempts.py`; what a post becomes
@@ -84,8 +82,8 @@ class Sender:
     ) -> None:
         """`paid_broadcast` marks broadcast messages `allow_paid_broadcast`, which a rate above
         Telegram's free 30 a second needs (Telegram bills them in Stars). Edits and deletions
-        cannot be paid for, so they then also keep to the free rate. `may_send` says whether
-        this instance is still the active one (`bot.role.Instance.may_send`)."""
+        cannot be paid for, so they then also keep to the free rate. `may_send`: whether this
+        instance is still the active one."""
         self._bot = bot
         self._may_send = may_send
         self._deposed = False
@@ -208,18 +206,14 @@ class Sender:
         self._wake.set()
 
     def resume(self) -> None:
-        """Be ready to `run()` again after a stop (this instance became the active one again).
-
-        Only once the previous `run()` has returned."""
+        """Be ready to `run()` again (active again) once the previous `run()` has returned."""
         self._stopping.clear()
         self._deposed = False
 
     def _on_deposed(self) -> None:
         """Another instance took over: stop at once, leaving what is in flight to it."""
         if not self._deposed:
-            log.warning(
-                "sender stopping: another instance took over in_flight=%d", len(self._in_flight)
-            )
+            log.warning("sender stopping: deposed in_flight=%d", len(self._in_flight))
         self._deposed = True
         self._stopping.set()
         self._wake.set()

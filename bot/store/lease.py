@@ -14,11 +14,14 @@ Guarantees, and where they come from:
 - A takeover is a compare-and-set on the epoch and beat the standby watched: of two standbys
   only one wins, and a holder that renewed meanwhile (a long transaction that committed late)
   keeps its lease.
-- Fencing: every write of a `FencedDatabase` first bumps the beat where the epoch is still this
-  instance's, in the same transaction, and raises `Deposed` (rolling the whole transaction back)
-  where it is not. On SQLite the transaction holds the write lock from its first statement; on
-  PostgreSQL that UPDATE locks the lease row until the commit, so a takeover waits for writes in
-  progress, and no write of a deposed holder can commit after a takeover.
+- Fencing: every write of a `FencedDatabase` first bumps the beat where the epoch is still the
+  last one this run was granted, in the same transaction, and raises `Deposed` (rolling the
+  whole transaction back) where it is not: once another instance has taken over. (A run that
+  stepped down only because its term ran out, with nobody taking over, may still record what it
+  sent: nothing else has acted on the queue.) On SQLite the transaction holds the write lock
+  from its first statement; on PostgreSQL that UPDATE locks the lease row until the commit, so a
+  takeover waits for writes in progress, and no write of a deposed holder can commit after a
+  takeover.
 """
 
 from __future__ import annotations
@@ -124,12 +127,13 @@ class Fence:
         self.holder = holder
         """This run of this instance, as the lease names it."""
         self.epoch: int | None = None
+        self._granted: int | None = None  # the last epoch held: the fencing token
         self._term = 0.0
         self._until = -math.inf
 
     def hold(self, epoch: int, *, term: float, began: float) -> None:
         """The lease was taken at `epoch` by a transaction begun at monotonic time `began`."""
-        self.epoch = epoch
+        self.epoch = self._granted = epoch
         self._term = term
         self._until = began + term * HOLD_FRACTION
 
@@ -139,7 +143,8 @@ class Fence:
             self._until = max(self._until, began + self._term * HOLD_FRACTION)
 
     def lose(self) -> None:
-        """The lease is gone (taken over, given up, or its term ran out)."""
+        """The lease is gone (taken over, given up, or its term ran out): no more sending; a
+        write is still let through while nobody else has taken the lease over."""
         self.epoch = None
         self._until = -math.inf
 
@@ -154,9 +159,10 @@ class Fence:
         return max(self._until - time.monotonic(), 0.0) if self.epoch is not None else 0.0
 
     async def check(self, tx: Transaction) -> int:
-        """Prove, inside `tx`, that this run still holds the lease (and renew it by one beat);
-        raises `Deposed` when it does not. Returns the epoch held."""
-        epoch = self.epoch
+        """Prove, inside `tx`, that no other instance took the lease over since this run was
+        last granted it (and renew it by one beat); raises `Deposed` when one did, or when this
+        run never held it. Returns the epoch."""
+        epoch = self._granted
         if epoch is None or not await tx.execute(
             "UPDATE lease SET beat = beat + 1 WHERE id = 1 AND holder = ? AND epoch = ?",
             (self.holder, epoch),

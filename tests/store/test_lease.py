@@ -124,3 +124,22 @@ async def test_two_instances_migrating_at_once_both_open_the_database(tmp_path: 
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_holder_whose_term_ran_out_still_records_until_another_takes_over(
+    store: Store,
+) -> None:
+    await store.subscribe(1, "private", None)
+    fence = Fence("a/1")
+    await take(store, fence)
+    fenced = store.fenced(fence)
+    await fenced.add_posts([NewPost("one", "d1")])
+    [delivery] = await store.queue()
+    fence.lose()  # its term ran out (a database that did not answer): it sends no more
+    assert not fence.valid
+    # What it sent before is still its to record: nobody else has acted on the queue.
+    await fenced.record([Outcome(delivery.id, Status.SENT, message_id=10)])
+    assert await store.queue() == []
+    await store.take_lease("b/2", await store.lease(), term=5.0)
+    with pytest.raises(Deposed):
+        await fenced.record([Outcome(delivery.id, Status.FAILED, error="late")])
