@@ -16,9 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
+from bot.role import Role
+from tests.conftest import StartBot
 from tests.double import TelegramDouble
 from tests.helpers import TOKEN, WritePost, open_store
+from tests.test_webhook import HEADER, SECRET, free_port
 
 CHATS = list(range(7000, 7300))
 #: In flight, or accepted but not yet recorded: twice the sender's concurrency (README).
@@ -166,3 +170,43 @@ async def test_a_paused_active_instance_is_deposed_and_sends_nothing_when_it_wak
     counts = copies(double, "Breaking story")
     assert min(counts) == 1
     assert sum(counts) - len(CHATS) <= IN_FLIGHT_BOUND
+
+
+async def test_with_a_webhook_a_standby_answers_commands_and_changes_nothing_at_telegram(
+    double: TelegramDouble, start_bot: StartBot, write_post: WritePost
+) -> None:
+    hooks = {}
+    bots = {}
+    for name in ("a", "b"):
+        port = free_port()
+        hooks[name] = f"http://127.0.0.1:{port}/telegram"
+        bots[name] = await start_bot(
+            webhook_url=hooks[name],
+            webhook_secret=SecretStr(SECRET),
+            listen=f"127.0.0.1:{port}",
+            instance=name,
+        )
+    active, standby = bots["a"], bots["b"]
+    assert (active.role, standby.role) == (Role.ACTIVE, Role.STANDBY)
+    assert [c.params["url"] for c in double.calls("setWebhook")] == [hooks["a"]]
+
+    update = double.send_command(77, "/start")
+    async with httpx.AsyncClient(timeout=5) as client:
+        answer = await client.post(hooks["b"], json=update, headers={HEADER: SECRET})
+    assert answer.status_code == 200
+    await double.wait_for(lambda: any("Subscribed" in t for t in double.texts_to(77)))
+
+    write_post("story.md", title="A story for chat 77", date=datetime.now(UTC).isoformat())
+    await double.wait_for(lambda: copies_to(double, 77, "A story for chat 77") == 1)
+    await double.wait_for(lambda: active.sender.pending_outcomes == 0)
+    assert (active.sender.sent, standby.sender.sent) == (1, 0)
+    # The standby set no webhook, polled nothing and published no command menu.
+    assert len(double.calls("setWebhook")) == 1 and not double.calls("getUpdates")
+    menus = len(double.calls("setMyCommands"))
+    await active.refresh(queue=True)
+    await standby.refresh(queue=True)
+    assert len(double.calls("setMyCommands")) == menus
+
+
+def copies_to(double: TelegramDouble, chat: int, title: str) -> int:
+    return sum(title in t for t in double.texts_to(chat))
