@@ -215,14 +215,18 @@ class Newsbot:
         except Exception as exc:  # the lease loop tries again
             log.warning("cannot reach the lease error=%s", exc)
         await self._follow_role()
-        if self._receiving is not None:
-            await self._receiving  # an active instance starts once it receives updates
         self._tasks = [
             asyncio.create_task(self.scanner.run(), name="newsbot-scanner"),
             asyncio.create_task(self.scanner.watch(), name="newsbot-watcher"),
             asyncio.create_task(instance.run(), name="newsbot-lease"),
             asyncio.create_task(self._follow_roles(), name="newsbot-role"),
         ]
+        if (receiving := self._receiving) is not None:
+            # An active instance has started once it receives updates (the lease is kept
+            # meanwhile, however long Telegram takes to answer; a step-down cancels the wait).
+            await asyncio.wait({receiving})
+            if not receiving.cancelled() and (error := receiving.exception()) is not None:
+                raise error
         # What start-up loaded (the libraries, the posts) lives as long as the bot: out of the
         # collector's sight, full collections stay short, and with them the pauses that would
         # hold up a message between its turn and its sending.
