@@ -63,7 +63,9 @@ async def test_a_broadcast_moves_the_counters(
     double.fail_next("sendMessage", status=429, retry_after=1, chat_id=3)
     write_post("a.md", title="Counted story", date=RECENT)
     await double.wait_for(lambda: len(double.messages_to(1)) == len(double.messages_to(3)) == 1)
-    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
+    # Both answers have reached the bot (a message is in the double's record a moment before)
+    # and their outcomes are written.
+    await double.wait_for(lambda: bot.sender.sent == 2 and bot.sender.pending_outcomes == 0)
 
     url = f"http://127.0.0.1:{bot.metrics_port}"
     async with httpx.AsyncClient(timeout=5) as client:
