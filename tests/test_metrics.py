@@ -79,6 +79,9 @@ async def test_a_broadcast_moves_the_counters(
     assert found["newsbot_flood_control_total"] == 1
     assert found["newsbot_active_chats"] == 2  # the one that blocked the bot is inactive
     assert found["newsbot_queue_depth"] == 0
+    assert found['newsbot_role{role="active"}'] == 1  # a lone instance is the active one
+    assert found['newsbot_role{role="standby"}'] == 0
+    assert found["newsbot_lease_epoch"] == 1
     assert found["newsbot_delivery_latency_seconds_count"] == 2
     assert 0 < found["newsbot_delivery_latency_seconds_sum"] < 30
     assert (health.status_code, health.text) == (200, "ok active\n")
