@@ -17,7 +17,17 @@ import time
 
 from bench import common
 
-BENCHMARKS = ("fanout", "pace", "content", "commands", "memory", "restart", "ledger", "search")
+BENCHMARKS = (
+    "fanout",
+    "pace",
+    "content",
+    "commands",
+    "memory",
+    "restart",
+    "ledger",
+    "search",
+    "failover",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

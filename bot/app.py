@@ -6,9 +6,14 @@ unchanged, by the end-to-end tests, which point it at a Bot API test double on l
 Updates arrive by long polling, or through a webhook when NEWSBOT_WEBHOOK_URL is set; everything
 else is the same in both modes, including `/metrics` and `/healthz` on a port of their own.
 
-A start without the network (no DNS, the Bot API refusing connections or answering 5xx) is not a
-crash: each call Telegram must answer before the bot can run is tried again, with a log line and a
-growing pause, until Telegram answers or the bot is told to stop.
+Several instances may share one database (`bot.role`): each follows its role as it changes. The
+active one sends, queues (the scanner asks), keeps the command menus and, with long polling,
+polls; a standby keeps its library current and, with a webhook, answers commands, but makes no
+Bot API call that changes anything. The sender and the scanner write through a fenced store
+(`Store.fenced`), so a deposed instance records nothing after another took over.
+
+A start without the network is not a crash: each call Telegram must answer before the bot can run
+is tried again until it answers or the bot is told to stop (`bot.receiving`).
 """
 
 from __future__ import annotations
@@ -18,11 +23,10 @@ import gc
 import logging
 import math
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from telegram import Bot
-from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import handlers
@@ -36,21 +40,17 @@ from bot.newsroom import BREAKING_FOLDER, RetractionLedger
 from bot.pace import FREE_RATE, Pace
 from bot.posts import PostCache, PostLibrary, ScanReport
 from bot.queue import QueueReport
+from bot.receiving import Receiving, until_telegram_answers
 from bot.replies import WaitOutFloodControl
 from bot.reports import LiveReports
+from bot.role import Instance, Role
 from bot.scanner import Scanner
 from bot.search_index import SearchIndex
 from bot.settings import Settings
 from bot.store import Store
-from bot.telegram_errors import Fault, classify
 from bot.transport import AiohttpRequest
-from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
-
-#: Pauses between tries to reach Telegram at start: doubling from the first to the last.
-START_RETRY_FIRST = 1.0
-START_RETRY_MOST = 60.0
 
 
 class Newsbot:
@@ -82,6 +82,9 @@ class Newsbot:
         )
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._instance: Instance | None = None
+        self._sending: asyncio.Task[None] | None = None
+        self._receiving: asyncio.Task[None] | None = None
         self._store: Store | None = None
         self._scanner: Scanner | None = None
         self._application: Application | None = None  # type: ignore[type-arg]
@@ -91,7 +94,7 @@ class Newsbot:
         self._sender_bot: Bot | None = None
         self._fetcher: Fetcher | None = None
         self._images: ImageCache | None = None
-        self._webhook: WebhookServer | None = None
+        self._receiver: Receiving | None = None
         self.metrics = Metrics()
         self._metrics_server: MetricsServer | None = None
 
@@ -106,6 +109,17 @@ class Newsbot:
         """The content folder's scanner (only between `start()` and `stop()`)."""
         assert self._scanner is not None, "Newsbot is not started"
         return self._scanner
+
+    @property
+    def role(self) -> Role:
+        """This instance's role among those sharing the database."""
+        return Role.STANDBY if self._instance is None else self._instance.role
+
+    @property
+    def instance(self) -> Instance:
+        """This instance and its lease (only between `start()` and `stop()`)."""
+        assert self._instance is not None, "Newsbot is not started"
+        return self._instance
 
     @property
     def sender(self) -> Sender:
@@ -126,19 +140,28 @@ class Newsbot:
         """Open the database, read the posts, and start polling, watching and sending."""
         settings = self.settings
         self._store = await Store.open(settings.database)
+        instance = self._instance = Instance(
+            self.store, name=settings.instance_name, term=settings.lease_seconds
+        )
+        # What only the active instance may write goes through the fence.
+        fenced = self.store.fenced(instance.fence)
         # Listening early makes a port already taken fail the start before Telegram is called.
         self._metrics_server = MetricsServer(
-            self.metrics, refresh=self._refresh_metrics, health=self._health
+            self.metrics,
+            refresh=self._refresh_metrics,
+            health=self._health,
+            role=lambda: self.role.value,
         )
         self._metrics_server.start(settings.listen_host, settings.metrics_port)
         self._scanner = Scanner(
             self.library,
-            self.store,
+            fenced,
             settings,
             queued=lambda: self.sender.wake(),
             after_pass=self._publish_menu,
             stopping=self._stopping,
             index=SearchIndex(self.store),
+            may_queue=lambda: instance.role is Role.ACTIVE,
         )
         try:
             await asyncio.to_thread(self._scanner.scan)
@@ -153,12 +176,12 @@ class Newsbot:
             base_file_url=settings.file_url,
             request=self._request(concurrency),
         )
-        await self._until_telegram_answers("getMe", self._sender_bot.initialize)
+        await until_telegram_answers("getMe", self._sender_bot.initialize)
         self._fetcher = Fetcher(allow=public_or(settings.image_networks))
         self._images = ImageCache(self.store, self._fetcher)
         self._sender = Sender(
             self._sender_bot,
-            self.store,
+            fenced,
             self.library,
             self._images,
             pace=self._pace or Pace(settings.rate),
@@ -169,6 +192,7 @@ class Newsbot:
             concurrency=concurrency,
             paid_broadcast=settings.rate > FREE_RATE,
             metrics=self.metrics,
+            may_send=instance.may_send,
         )
         self._application = (
             ApplicationBuilder()
@@ -199,30 +223,54 @@ class Newsbot:
             turn=self.sender.reply_turn,
             settle=settings.request_timeout + 5.0,
         )
-        await self._until_telegram_answers("getMe", self._application.initialize)
+        await until_telegram_answers("getMe", self._application.initialize)
         await self._application.start()
-        await self._receive_updates(self._application)
+        self._receiver = Receiving(self._application, settings)
+        self._receiver.listen()
+        try:
+            await instance.tick()  # a free lease is taken at once: a lone instance starts active
+        except Exception as exc:  # the lease loop tries again
+            log.warning("cannot reach the lease error=%s", exc)
+        await self._follow_role()
         self._tasks = [
-            asyncio.create_task(self.sender.run(), name="newsbot-sender"),
             asyncio.create_task(self.scanner.run(), name="newsbot-scanner"),
             asyncio.create_task(self.scanner.watch(), name="newsbot-watcher"),
             asyncio.create_task(
                 Compactor(
-                    self.store,
+                    fenced,
                     keep_seconds=retention(settings.edit_window_hours),
                     stopping=self._stopping,
+                    active=lambda: instance.role is Role.ACTIVE,
                 ).run(),
                 name="newsbot-ledger",
             ),
-            asyncio.create_task(self._reports.run(self._stopping), name="newsbot-reports"),
+            asyncio.create_task(
+                self._reports.run(self._stopping, active=lambda: instance.role is Role.ACTIVE),
+                name="newsbot-reports",
+            ),
+            asyncio.create_task(instance.run(), name="newsbot-lease"),
+            asyncio.create_task(self._follow_roles(), name="newsbot-role"),
         ]
+        if (receiving := self._receiving) is not None:
+            # An active instance has started once it receives updates (the lease is kept
+            # meanwhile, however long Telegram takes to answer; a step-down cancels the wait).
+            await asyncio.wait({receiving})
+            if not receiving.cancelled() and (error := receiving.exception()) is not None:
+                raise error
         # What start-up loaded (the libraries, the posts) lives as long as the bot: out of the
         # collector's sight, full collections stay short, and with them the pauses that would
         # hold up a message between its turn and its sending.
         gc.freeze()
         me = self._application.bot.username
         mode = "webhook" if settings.webhook_url else "polling"
-        log.info("newsbot started bot=@%s posts=%d mode=%s", me, len(self.library.posts), mode)
+        log.info(
+            "newsbot started bot=@%s posts=%d mode=%s instance=%s role=%s",
+            me,
+            len(self.library.posts),
+            mode,
+            instance.name,
+            instance.role,
+        )
 
     async def stop(self) -> None:
         """Stop taking new work, finish what is in flight, and close everything."""
@@ -231,15 +279,22 @@ class Newsbot:
         self._stopping.set()
         if self._metrics_server is not None:
             await self._metrics_server.stop()
-        if self._webhook is not None:
-            await self._webhook.stop()
-        if self._application is not None:
-            if self._application.updater is not None and self._application.updater.running:
-                await self._application.updater.stop()
-            if self._application.running:
-                await self._application.stop()
+        if self._receiver is not None:
+            await self._receiver.close()
+        if self._application is not None and self._application.running:
+            await self._application.stop()
+        for task in self._tasks:
+            if task.get_name() == "newsbot-role":
+                task.cancel()  # no change of role from now on
+        if self._receiving is not None:
+            self._receiving.cancel()
         if self._sender is not None:
             await self._sender.stop()
+        if self._sending is not None:
+            await asyncio.gather(self._sending, return_exceptions=True)
+        if self._instance is not None:
+            # Only once the sender has stopped and recorded what it sent: a standby may begin.
+            await self._instance.stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._application is not None:
@@ -271,65 +326,37 @@ class Newsbot:
 
     # --- updates, health and metrics ----------------------------------------------------------
 
-    async def _receive_updates(self, application: Application) -> None:  # type: ignore[type-arg]
-        """Poll Telegram for updates, or have Telegram post them to our webhook."""
-        updater = application.updater
-        assert updater is not None
-        settings = self.settings
-        if settings.webhook_url is None:
-            await self._until_telegram_answers(
-                "deleteWebhook",
-                lambda: updater.start_polling(
-                    poll_interval=0.0, timeout=10, drop_pending_updates=False
-                ),
-            )
-            return
-        assert settings.webhook_secret is not None  # the settings refuse a webhook without one
-        secret = settings.webhook_secret.get_secret_value()
-        # Listening first makes a port already taken fail before Telegram is told the address.
-        self._webhook = WebhookServer(
-            application.bot, application.update_queue, path=settings.webhook_path, secret=secret
-        )
-        self._webhook.start(settings.listen_host, settings.listen_port)
-        url = settings.webhook_url
-        await self._until_telegram_answers(
-            "setWebhook",
-            lambda: application.bot.set_webhook(
-                url, secret_token=secret, drop_pending_updates=False
-            ),
-        )
-        log.info("webhook listening address=%s path=%s", settings.listen, settings.webhook_path)
+    # --- the role: what the active instance does and a standby does not --------------------
 
-    async def _until_telegram_answers(
-        self, call: str, attempt: Callable[[], Awaitable[object]]
-    ) -> None:
-        """Make a call Telegram must answer before the bot can run, trying until it does.
-
-        No network (DNS, a refused connection, a timeout) or a Bot API server in trouble (5xx)
-        is one log line per try, no traceback, and a pause that doubles up to a minute. A
-        refused token or a request Telegram will never accept is not retried.
-        """
-        delay = START_RETRY_FIRST
+    async def _follow_roles(self) -> None:
+        """Follow every change of this instance's role, one at a time, until the bot stops."""
         while True:
-            try:
-                await attempt()
-                return
-            except TelegramError as exc:
-                trouble = classify(exc)
-                if trouble.final or trouble.fault is Fault.TOKEN_REFUSED:
-                    raise
-            if trouble.fault is Fault.RETRY_LATER:
-                pause = trouble.retry_after
-                log.warning("Telegram asks to wait call=%s delay=%.0fs", call, pause)
-            else:
-                pause, delay = delay, min(delay * 2, START_RETRY_MOST)
-                log.warning(
-                    "Telegram not reachable, trying again call=%s delay=%.0fs error=%s",
-                    call,
-                    pause,
-                    trouble.reason,
-                )
-            await asyncio.sleep(pause)
+            await self.instance.changed.wait()
+            await self._follow_role()
+
+    async def _follow_role(self) -> None:
+        """Start or stop what only the active instance does, as its role now asks."""
+        instance = self.instance
+        instance.changed.clear()
+        role = instance.role
+        self.metrics.set_role(role.value)
+        self.metrics.lease_epoch.set(instance.epoch or 0)
+        receiver = self._receiver
+        assert receiver is not None
+        if role is Role.ACTIVE and self._sending is None and not self._stopping.is_set():
+            self.sender.resume()
+            self._sending = asyncio.create_task(self.sender.run(), name="newsbot-sender")
+            self.scanner.catch_up()  # what the previous active instance found but did not queue
+            self._receiving = asyncio.create_task(receiver.start(), name="newsbot-receiving")
+        elif role is Role.STANDBY and self._sending is not None:
+            if self._receiving is not None:
+                self._receiving.cancel()
+                await asyncio.gather(self._receiving, return_exceptions=True)
+                self._receiving = None
+            await receiver.stop_polling()  # Telegram serves one poller per token: the active one
+            await self.sender.stop()
+            await asyncio.gather(self._sending, return_exceptions=True)
+            self._sending = None
 
     async def _health(self) -> str | None:
         """None when updates arrive, the sender and scanner run and the database answers."""
@@ -338,28 +365,34 @@ class Newsbot:
         application = self._application
         if application is None or not application.running:
             return "starting"
-        receiving = self._webhook if self.settings.webhook_url else application.updater
-        if receiving is None or not receiving.running:
+        active = self.role is Role.ACTIVE
+        if self._receiver is None or not self._receiver.running(active=active):
             return "not receiving updates"
+        if active and (self._sending is None or self._sending.done()):
+            return "newsbot-sender has stopped"
         for task in self._tasks:
             # The watcher may end by design (no file events here); the others never should.
             if task.done() and task.get_name() != "newsbot-watcher":
                 return f"{task.get_name()} has stopped"
         if self.scanner.trouble is not None:
             return self._redact(self.scanner.trouble)
-        if (trouble := self.sender.trouble()) is not None:
+        if self.instance.trouble is not None:
+            return self.instance.trouble
+        if active and (trouble := self.sender.trouble()) is not None:
             return trouble
         await self.store.schema_version()
         return None
 
     async def _publish_menu(self) -> None:
-        if self._menu is not None:
+        if self._menu is not None and self.role is Role.ACTIVE:
             await self._menu.publish()  # a no-op unless the categories changed
 
     async def _refresh_metrics(self, metrics: Metrics) -> None:
         """Read the figures that live in the database, at scrape time."""
         if self._store is None or self._stopping.is_set():
             return
+        metrics.set_role(self.role.value)
+        metrics.lease_epoch.set(self.instance.epoch or 0)
         metrics.queue_depth.set(await self._store.queue_depth())
         metrics.active_chats.set(await self._store.active_chats())
 

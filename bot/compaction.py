@@ -38,9 +38,13 @@ class Compactor:
         *,
         keep_seconds: float,
         stopping: asyncio.Event,
+        active: Callable[[], bool] = lambda: True,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`active` says whether this instance is the one that compacts (of several sharing the
+        database, the active one: `bot.role`)."""
         self._store = store
+        self._active = active
         self._keep = keep_seconds
         self._stopping = stopping
         self._clock = clock
@@ -50,7 +54,8 @@ class Compactor:
         wait = FIRST_AFTER_SECONDS
         while not await self._stopped_within(wait):
             wait = EVERY_SECONDS
-            await self.compact()
+            if self._active():
+                await self.compact()
 
     async def compact(self) -> None:
         """One compaction of everything past the retention; logged, and never raised."""

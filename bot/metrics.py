@@ -10,8 +10,12 @@ off the public address the webhook must have. The server is tornado (it comes wi
 python-telegram-bot's `webhooks` extra) on the bot's own event loop, so a health check that gets
 an answer has proved that the loop is not stuck, which a server in a thread could not prove.
 
-This module knows nothing of Telegram or SQLite: the caller passes in how to refresh the gauges
-and how to judge health.
+Of several instances sharing a database, each serves its own: `/healthz` answers 200 on a
+healthy standby as on the active one, its body naming the role (`ok active`, `ok standby`), and
+`newsbot_role{role="..."}` is 1 for the instance's role, 0 for the other.
+
+This module knows nothing of Telegram or SQLite: the caller passes in how to refresh the gauges,
+how to judge health and what the instance's role is.
 """
 
 from __future__ import annotations
@@ -46,10 +50,14 @@ FAILURE_REASONS = (
 #: Seconds from a post being found to its message being accepted: a broadcast to thousands of
 #: chats at 30 a second takes minutes, so the buckets reach an hour.
 LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+#: The roles an instance can have (`bot.role.Role`), as the `role` label of `newsbot_role`.
+ROLES = ("active", "standby")
 
 Refresh = Callable[["Metrics"], Awaitable[None]]
 Health = Callable[[], Awaitable[str | None]]
 """Returns None when healthy, else the reason it is not."""
+RoleName = Callable[[], str]
+"""The instance's role now, one of `ROLES`."""
 
 
 class Metrics:
@@ -90,6 +98,18 @@ class Metrics:
             "Chats subscribed and reachable.",
             registry=self.registry,
         )
+        self.role = Gauge(
+            "newsbot_role",
+            "1 for this instance's role among those sharing the database, 0 for the other.",
+            ["role"],
+            registry=self.registry,
+        )
+        self.set_role("standby")
+        self.lease_epoch = Gauge(
+            "newsbot_lease_epoch",
+            "The lease's epoch (one more on every takeover) while this instance is active.",
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "newsbot_delivery_latency_seconds",
             "Time from a post being found (its delivery queued) to Telegram accepting it.",
@@ -103,6 +123,11 @@ class Metrics:
         if queued_at:
             now = time.time() if now is None else now
             self.latency.observe(max(now - queued_at, 0.0))
+
+    def set_role(self, role: str) -> None:
+        """Show the instance's role: 1 for it, 0 for the other."""
+        for name in ROLES:
+            self.role.labels(name).set(int(name == role))
 
     def gave_up(self, reason: str) -> None:
         """Count a message that will not be delivered."""
@@ -118,6 +143,7 @@ class _Context:
     metrics: Metrics
     refresh: Refresh
     health: Health
+    role: RoleName
 
 
 class _MetricsHandler(tornado.web.RequestHandler):
@@ -147,7 +173,7 @@ class _HealthHandler(tornado.web.RequestHandler):
             self.set_status(503)
             self.write(f"unhealthy: {problem}\n")
         else:
-            self.write("ok\n")
+            self.write(f"ok {self.context.role()}\n")
 
 
 def _quiet(_: tornado.web.RequestHandler) -> None:
@@ -157,8 +183,15 @@ def _quiet(_: tornado.web.RequestHandler) -> None:
 class MetricsServer:
     """`/metrics` and `/healthz` over HTTP on the running event loop."""
 
-    def __init__(self, metrics: Metrics, *, refresh: Refresh, health: Health) -> None:
-        context = _Context(metrics, refresh, health)
+    def __init__(
+        self,
+        metrics: Metrics,
+        *,
+        refresh: Refresh,
+        health: Health,
+        role: RoleName = lambda: "active",
+    ) -> None:
+        context = _Context(metrics, refresh, health, role)
         self._app = tornado.web.Application(
             [
                 (r"/metrics", _MetricsHandler, {"context": context}),

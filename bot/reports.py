@@ -85,11 +85,15 @@ class LiveReports:
         self.edits = 0
         """Edits Telegram accepted in this run."""
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        """Edit the running reports every few seconds until `stopping` is set."""
+    async def run(
+        self, stopping: asyncio.Event, *, active: Callable[[], bool] = lambda: True
+    ) -> None:
+        """Edit the running reports every few seconds until `stopping` is set, whenever this
+        instance is the `active` one (a standby changes nothing at Telegram)."""
         while not stopping.is_set():
             try:
-                await self.update()
+                if active():
+                    await self.update()
             except Exception:  # a database or network hiccup: the next look tries again
                 log.exception("live reports not updated")
             with contextlib.suppress(TimeoutError):

@@ -8,6 +8,10 @@ a future-dated post comes due, and when an editor asks (`/reload`, `/retract`, a
 The scanner outlives every fault: a pass that fails, whatever the reason (a disk gone
 read-only, a database locked, a folder unmounted), is one log line and a retry after a wait that
 doubles up to `RETRY_CAP`; `/healthz` says why (`trouble`) until a pass succeeds again.
+
+Of several instances sharing a database only the active one queues (`may_queue`, its role in
+`bot.role`); a standby's passes keep its library current (with a webhook it answers `/latest`)
+and leave the queueing owed, so the pass after it takes over catches up on everything.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from bot.posts import PostLibrary, Rejection, ScanReport
 from bot.queue import QueueReport, queue_new_posts
 from bot.search_index import SearchIndex
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Deposed, Store
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +52,14 @@ class Scanner:
         after_pass: Callable[[], Awaitable[None]],
         stopping: asyncio.Event,
         index: SearchIndex | None = None,
+        may_queue: Callable[[], bool] = lambda: True,
     ) -> None:
         """`queued` is called when a pass queued deliveries or revisions (the sender's wake-up);
         `after_pass` after every pass (the command menus follow the categories); `index`, the
-        archive's search index, is kept in step with the posts after every pass."""
+        archive's search index, is kept in step with the posts after every pass; `may_queue`
+        says whether this instance is the one that queues."""
         self.library = library
+        self._may_queue = may_queue
         self._store = store
         self._settings = settings
         self._queued = queued
@@ -70,6 +77,12 @@ class Scanner:
 
     def rescan(self) -> None:
         """Make a pass now rather than at the next scheduled one."""
+        self._rescan.set()
+
+    def catch_up(self) -> None:
+        """Make a pass now that queues whatever the database has not had yet (this instance
+        just took over from one that may have died between a scan and its queueing)."""
+        self._owed = True
         self._rescan.set()
 
     def scan(self) -> ScanReport:
@@ -92,7 +105,10 @@ class Scanner:
             now = datetime.now(UTC)
             release_due = self._release is not None and self._release <= now
             report = None
-            if queue or self._owed or scan.anything_changed or release_due:
+            wanted = queue or self._owed or scan.anything_changed or release_due
+            if wanted and not self._may_queue():
+                self._owed = True  # the active instance queues it; if this one takes over, it does
+            elif wanted:
                 # Owed until queuing succeeds: the library has taken the change in already, so
                 # a pass after a failed one (a database locked, a disk full) would see nothing new.
                 self._owed = True
@@ -129,6 +145,8 @@ class Scanner:
             timeout = self._settings.scan_seconds
             try:
                 await self.refresh(queue=first)
+            except Deposed:
+                log.info("queueing left to the instance that took over")
             except Exception as exc:  # the scanner outlives every fault; it says which
                 failures += 1
                 timeout = min(min(timeout, 1.0) * 2 ** (failures - 1), RETRY_CAP)

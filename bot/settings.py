@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -185,6 +186,21 @@ class Settings(BaseSettings):
         description="Port of /metrics (Prometheus) and /healthz, in both modes; 0 lets the "
         "system choose.",
     )
+    instance: str | None = Field(
+        default=None,
+        max_length=100,
+        alias="NEWSBOT_INSTANCE",
+        description="This instance's name in logs and in the database's lease, when several "
+        "instances share one database; default: the host name.",
+    )
+    lease_seconds: float = Field(
+        default=5.0,
+        ge=1.0,
+        le=60.0,
+        alias="NEWSBOT_LEASE_SECONDS",
+        description="How long the active instance's lease lasts without a renewal: a standby "
+        "takes over about this long (plus a tenth) after the active instance is gone.",
+    )
 
     @field_validator("database", mode="before")
     @classmethod
@@ -342,6 +358,11 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The display time zone as an object."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def instance_name(self) -> str:
+        """This instance's name: NEWSBOT_INSTANCE, else the host name."""
+        return self.instance or socket.gethostname()
 
     @property
     def listen_host(self) -> str:

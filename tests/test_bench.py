@@ -44,6 +44,10 @@ EXPECTED = {
         },
     ),
     "search": ({"posts", "found", "index_seconds"}, {"/search query path p99"}),
+    "failover": (
+        {"failover_seconds", "handover_seconds", "runs"},
+        {"kill -9 to next delivery", "SIGTERM to next delivery"},
+    ),
 }
 FIGURE_KEYS = {"value", "unit", "floor", "ratio", "target", "passed"}
 

@@ -168,7 +168,7 @@ async def test_with_the_corpus_in_the_folder_at_start_the_next_post_reaches_ever
     await subscribe(double, 1, 2, 3)
     write_post("next.md", title="Next good story", date=RECENT)
     await reaches_every_chat_once(bot, double, "Next good story", (1, 2, 3))
-    assert await health(bot) == (200, "ok\n")
+    assert await health(bot) == (200, "ok active\n")
     logged = rejections_logged(caplog)
     for name, hostile in corpus.items():
         assert (name in logged) == (hostile.reason is not None), name
@@ -189,7 +189,7 @@ async def test_with_the_corpus_written_while_running_the_next_post_reaches_every
     await reaches_every_chat_once(bot, double, "Next good story", (1, 2))
     rejected = {str(rejection.path) for rejection in bot.library.rejected}
     assert rejected == {name for name, hostile in corpus.items() if hostile.reason is not None}
-    assert await health(bot) == (200, "ok\n")
+    assert await health(bot) == (200, "ok active\n")
 
 
 async def test_a_card_with_a_very_long_host_is_sent_as_a_photo_that_fits(
@@ -250,7 +250,7 @@ async def test_a_scanner_that_fails_says_why_retries_and_recovers_by_itself(
 
 
 async def _healthy(bot: Newsbot) -> bool:
-    return await health(bot) == (200, "ok\n")
+    return await health(bot) == (200, "ok active\n")
 
 
 async def test_a_first_scan_that_fails_does_not_stop_the_start(

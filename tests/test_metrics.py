@@ -63,7 +63,9 @@ async def test_a_broadcast_moves_the_counters(
     double.fail_next("sendMessage", status=429, retry_after=1, chat_id=3)
     write_post("a.md", title="Counted story", date=RECENT)
     await double.wait_for(lambda: len(double.messages_to(1)) == len(double.messages_to(3)) == 1)
-    await double.wait_for(lambda: bot.sender.pending_outcomes == 0)
+    # Both answers have reached the bot (a message is in the double's record a moment before)
+    # and their outcomes are written.
+    await double.wait_for(lambda: bot.sender.sent == 2 and bot.sender.pending_outcomes == 0)
 
     url = f"http://127.0.0.1:{bot.metrics_port}"
     async with httpx.AsyncClient(timeout=5) as client:
@@ -77,9 +79,12 @@ async def test_a_broadcast_moves_the_counters(
     assert found["newsbot_flood_control_total"] == 1
     assert found["newsbot_active_chats"] == 2  # the one that blocked the bot is inactive
     assert found["newsbot_queue_depth"] == 0
+    assert found['newsbot_role{role="active"}'] == 1  # a lone instance is the active one
+    assert found['newsbot_role{role="standby"}'] == 0
+    assert found["newsbot_lease_epoch"] == 1
     assert found["newsbot_delivery_latency_seconds_count"] == 2
     assert 0 < found["newsbot_delivery_latency_seconds_sum"] < 30
-    assert (health.status_code, health.text) == (200, "ok\n")
+    assert (health.status_code, health.text) == (200, "ok active\n")
 
 
 async def test_the_docker_health_check_follows_the_bot(start_bot: StartBot) -> None:

@@ -19,7 +19,7 @@ from bot.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 ALIASES = {field.alias for field in Settings.model_fields.values()}
 #: Variables the compose file may use that are not the bot's: Compose's own, or another service's.
-COMPOSE_ONLY = {"CONTENT_FOLDER", "TELEGRAM_API_ID", "TELEGRAM_API_HASH"}
+COMPOSE_ONLY = {"CONTENT_FOLDER", "TELEGRAM_API_ID", "TELEGRAM_API_HASH", "POSTGRES_PASSWORD"}
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +110,25 @@ def test_the_local_api_profile_puts_telegrams_server_in_front(
     assert {"TELEGRAM_API_ID", "TELEGRAM_API_HASH"} <= set(server["environment"])
     assert bot_service["depends_on"]["telegram-bot-api"]["required"] is False
     assert "http://telegram-bot-api:8081/bot" in (ROOT / ".env.example").read_text()
+
+
+def test_the_instances_profile_runs_two_bots_on_one_postgresql(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["postgres"]["profiles"] == ["instances"]
+    assert services["postgres"]["image"].startswith("postgres:")
+    bots = [services[name] for name in ("newsbot-a", "newsbot-b")]
+    databases = {bot["environment"]["NEWSBOT_DATABASE"] for bot in bots}
+    [database] = databases  # one database for both
+    assert database.startswith("postgresql://") and "@postgres:5432/" in database
+    assert {bot["environment"]["NEWSBOT_INSTANCE"] for bot in bots} == {"newsbot-a", "newsbot-b"}
+    ports = [bot["environment"]["NEWSBOT_METRICS_PORT"] for bot in bots]
+    assert len(set(ports)) == 2 and all(
+        p in bot["expose"] for p, bot in zip(ports, bots, strict=True)
+    )
+    for bot in bots:
+        assert bot["profiles"] == ["instances"]
+        assert set(bot["environment"]) == ALIASES  # every setting, as the single service
+        assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
 def test_compose_and_dockerfile_agree_on_paths(bot_service: dict[str, Any]) -> None:

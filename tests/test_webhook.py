@@ -67,7 +67,7 @@ async def test_updates_with_the_secret_are_handled_and_others_refused(
         assert double.polls_started == 0  # no polling in webhook mode
 
         health = await client.get(f"http://127.0.0.1:{bot.metrics_port}/healthz")
-        assert (health.status_code, health.text) == (200, "ok\n")
+        assert (health.status_code, health.text) == (200, "ok active\n")
 
 
 async def test_back_to_polling_removes_the_webhook(

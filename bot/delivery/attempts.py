@@ -39,7 +39,16 @@ from bot.i18n import catalogue
 from bot.metrics import Metrics
 from bot.pace import Pace
 from bot.posts import PostLibrary
-from bot.store import Delivery, Outcome, Revision, RevisionOutcome, SentMessage, Status, Store
+from bot.store import (
+    Delivery,
+    Deposed,
+    Outcome,
+    Revision,
+    RevisionOutcome,
+    SentMessage,
+    Status,
+    Store,
+)
 from bot.telegram_errors import Classification, Fault, classify
 
 log = logging.getLogger(__name__)
@@ -135,6 +144,8 @@ class Attempts:
             # Telegram cannot fetch the image and its download is under way: the delivery
             # waits for it (the sender looks again when it is over), and that is no attempt.
             self._outcomes.note(Outcome(delivery.id, Status.PENDING, counts_as_attempt=False))
+        except Deposed:
+            return  # another instance sends now; the delivery stays pending for it
         except Exception as exc:  # a bug or a local fault (disk, database): never a silent loop
             log.exception("delivery error delivery=%s", delivery.id)
             self._retry_later(delivery, f"{type(exc).__name__}: {exc}")
@@ -249,6 +260,8 @@ class Attempts:
                     # the edit is refused as it is.
                     log.warning("revision skipped delivery=%s error=%s", copy.delivery_id, exc)
                     outcome = replace(outcome, error=f"revision skipped: {exc}")
+        except Deposed:
+            return  # another instance revises now; the revision stays due for it
         except Exception as exc:  # a bug or a local fault: recorded, never retried in a loop
             log.exception("revision error delivery=%s", copy.delivery_id)
             outcome = replace(outcome, error=f"revision failed: {exc}")

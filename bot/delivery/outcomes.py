@@ -10,6 +10,9 @@ Guarantees, and where they come from:
   sent again after the restart.
 - A batch the database refuses (disk full, locked) is kept and tried again every second; after
   `UNWRITTEN_ALARM_SECONDS` `trouble()` says so, for `/healthz`.
+- A batch refused because this instance was deposed (`Deposed`: another took over) is dropped,
+  not retried: its deliveries are still pending for the new active instance, which sends them
+  (a message this one had sent is then sent twice, as after a kill -9), and the sender stops.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Set
 
-from bot.store import Outcome, RevisionOutcome, Store
+from bot.store import Deposed, Outcome, RevisionOutcome, Store
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +39,19 @@ Key = tuple[str, int]
 class OutcomeWriter:
     """Outcomes noted by the sender, written to the database in batches by `run()`."""
 
-    def __init__(self, store: Store, *, in_flight: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        in_flight: Callable[[], bool],
+        deposed: Callable[[], None] = lambda: None,
+    ) -> None:
         """`in_flight` says whether messages are still awaiting Telegram's answer: while they
-        are, more outcomes are on their way and worth gathering into the same transaction."""
+        are, more outcomes are on their way and worth gathering into the same transaction;
+        `deposed` is called when the database refused a batch because another instance took
+        over."""
         self._store = store
+        self._deposed = deposed
         self._in_flight = in_flight
         self._outcomes: list[Outcome] = []
         self._revision_outcomes: list[RevisionOutcome] = []
@@ -92,6 +104,8 @@ class OutcomeWriter:
 
     async def run(self) -> None:
         """Write outcomes as they come, until cancelled; under load a batch carries many."""
+        if self.pending:
+            self._ready.set()  # kept from a run that could not write them (a database gone)
         while True:
             await self._ready.wait()
             self._ready.clear()
@@ -139,6 +153,12 @@ class OutcomeWriter:
             revisions = []
             await self._store.record_copies(copies)
             copies = []
+        except Deposed:
+            log.warning("outcomes not recorded: another instance took over count=%d", count)
+            self._unrecorded.difference_update(("delivery", o.delivery_id) for o in batch)
+            self._unrecorded.difference_update(("revision", o.delivery_id) for o in revisions)
+            batch, revisions, copies = [], [], []
+            self._deposed()
         finally:
             self._writing -= count
             self._outcomes[:0] = batch

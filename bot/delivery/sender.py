@@ -19,6 +19,9 @@ Guarantees, and where they come from:
   (`bot.transport`), so revisions reach every copy a reader has.
 - A blocked bot or a vanished chat deactivates the chat (its settings are kept); a group that
   became a supergroup is moved to its new id and sent there.
+- Only the active one of several instances sends (`bot.role`): each call asks `may_send`; a
+  sender deposed by another instance (`Deposed`) stops at once and leaves what is in flight to
+  it, so duplicates are bounded by what was in flight, as after a kill -9.
 
 This module is the loop: which delivery or revision goes next, and its turn of the pace. What
 one attempt does and what Telegram's answer makes of it is `attempts.py`; what a post becomes
@@ -76,11 +79,15 @@ class Sender:
         paid_broadcast: bool = False,
         on_sent: Callable[[Delivery], Awaitable[None]] | None = None,
         metrics: Metrics | None = None,
+        may_send: Callable[[], bool] = lambda: True,
     ) -> None:
         """`paid_broadcast` marks broadcast messages `allow_paid_broadcast`, which a rate above
         Telegram's free 30 a second needs (Telegram bills them in Stars). Edits and deletions
-        cannot be paid for, so they then also keep to the free rate."""
+        cannot be paid for, so they then also keep to the free rate. `may_send`: whether this
+        instance is still the active one."""
         self._bot = bot
+        self._may_send = may_send
+        self._deposed = False
         self._store = store
         self._library = library
         self._pace = pace
@@ -92,12 +99,15 @@ class Sender:
             pace,
             stopping=self._stopping,
             free_pace=Pace(FREE_RATE) if paid_broadcast else None,
+            may_send=may_send,
         )
         self._in_flight: dict[Key, asyncio.Task[None]] = {}
         self._busy_chats: set[int] = set()
         self._wake_timer: asyncio.TimerHandle | None = None
         self._wake_due: float | None = None
-        self._outcomes = OutcomeWriter(store, in_flight=lambda: bool(self._in_flight))
+        self._outcomes = OutcomeWriter(
+            store, in_flight=lambda: bool(self._in_flight), deposed=self._on_deposed
+        )
         self._writer: asyncio.Task[None] | None = None
         self._cards = Cards(
             bot,
@@ -158,7 +168,7 @@ class Sender:
     async def reply_turn(self) -> None:
         """Wait for a turn of the overall pace before a reply's message (a card for `/latest`):
         Telegram counts replies and broadcasts against one limit for the bot."""
-        await self._turns.for_unpaid()
+        await self._turns.for_reply()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -204,6 +214,19 @@ class Sender:
         self._stopping.set()
         self._wake.set()
 
+    def resume(self) -> None:
+        """Be ready to `run()` again (active again) once the previous `run()` has returned."""
+        self._stopping.clear()
+        self._deposed = False
+
+    def _on_deposed(self) -> None:
+        """Another instance took over: stop at once, leaving what is in flight to it."""
+        if not self._deposed:
+            log.warning("sender stopping: deposed in_flight=%d", len(self._in_flight))
+        self._deposed = True
+        self._stopping.set()
+        self._wake.set()
+
     async def _resume_waits(self) -> None:
         """Keep waiting the chats Telegram asked to wait before a restart (their deliveries
         carry the time), so that nothing, not even a correction, reaches them early."""
@@ -224,6 +247,8 @@ class Sender:
         tasks = list(self._in_flight.values())
         if not tasks:
             return
+        if self._deposed:
+            grace = 0.0  # nothing they learn could be recorded any more
         _, late = await asyncio.wait(tasks, timeout=grace)
         for task in late:
             task.cancel()
@@ -359,7 +384,7 @@ class Sender:
         Returns 0 when started, -1 when stopping, else seconds until the chat may receive
         (infinite when waiting for an image).
         """
-        if self._stopping.is_set():
+        if self._stopping.is_set() or not self._may_send():
             return -1
         if key in self._in_flight or chat_id in self._busy_chats:
             return max(self._pace.chat_wait(chat_id), 0.05)

@@ -5,6 +5,10 @@ pace records is close to the time the request leaves. A second call of the same 
 revision (the text card after a refused photo, an upload) waits for a turn of its own, since
 Telegram counts every call. Edits and deletions also keep to the free rate when broadcasts are
 paid for: Telegram sells no paid edits.
+
+Each call is also the last moment to ask whether this instance may still send (`may_send`, its
+role in `bot.role`): an instance that lost its role while it waited (a paused machine that woke
+up) makes the call no more.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from telegram import Bot
 
 from bot.pace import Pace
+from bot.store import Deposed
 
 #: Whether the running task still holds the overall turn it was given (see `Turns.for_call`).
 _SPARE_TURN: ContextVar[bool] = ContextVar("newsbot_spare_turn", default=False)
@@ -26,11 +31,19 @@ class Turns:
     """The sender's calls in the pace's turns, each wait cut short by a stop."""
 
     def __init__(
-        self, bot: Bot, pace: Pace, *, stopping: asyncio.Event, free_pace: Pace | None = None
+        self,
+        bot: Bot,
+        pace: Pace,
+        *,
+        stopping: asyncio.Event,
+        free_pace: Pace | None = None,
+        may_send: Callable[[], bool] = lambda: True,
     ) -> None:
         """`bot` is the broadcaster's (only its calls are paced); `free_pace`, when broadcasts
-        are paid for, is the free rate edits and deletions keep to."""
+        are paid for, is the free rate edits and deletions keep to; `may_send` says whether
+        this instance is still the one that sends."""
         self._bot = bot
+        self._may_send = may_send
         self._pace = pace
         self._stopping = stopping
         self._free_pace = free_pace
@@ -68,6 +81,8 @@ class Turns:
             return
         if self._pace.chat_wait(chat_id) > 0:
             return  # flood control held the chat meanwhile: a later pass offers it again
+        if not self._may_send():
+            return  # deposed meanwhile: the delivery stays pending for the active instance
         self._pace.claim(chat_id, chat_type)
         _SPARE_TURN.set(True)  # this task's context only: its first call uses this turn
         await work()
@@ -82,15 +97,31 @@ class Turns:
         """
         if bot is not self._bot:
             return
+        await self._overall()
+        self._still_sending()
+
+    async def for_unpaid(self) -> None:
+        """An edit or a deletion takes a turn of the overall pace, and of the free rate when
+        broadcasts are paid for: Telegram sells no paid edits, and counts them all against the
+        bot's one limit."""
+        await self.for_reply()
+        self._still_sending()
+
+    async def for_reply(self) -> None:
+        """A reply to a reader takes its turns as an edit does; any instance may reply, since
+        a reply is no broadcast (with a webhook, standbys answer commands too)."""
+        await self._overall()
+        if self._free_pace is not None and not self._free_pace.turn_now():
+            await self._free_pace.turn()
+
+    async def _overall(self) -> None:
         if _SPARE_TURN.get():
             _SPARE_TURN.set(False)
         elif not self._pace.turn_now():
             await self._pace.turn()
 
-    async def for_unpaid(self) -> None:
-        """An edit, a deletion or a reply to a reader takes a turn of the overall pace, and of
-        the free rate when broadcasts are paid for: Telegram sells neither paid edits nor paid
-        replies, and counts them all against the bot's one limit."""
-        await self.for_call(self._bot)
-        if self._free_pace is not None and not self._free_pace.turn_now():
-            await self._free_pace.turn()
+    def _still_sending(self) -> None:
+        """The last moment before a call of the queue's: refuse it once this instance has lost
+        its role (a wait for a turn may have lasted past the lease)."""
+        if not self._may_send():
+            raise Deposed("this instance is no longer the active one")

@@ -23,6 +23,8 @@ The package, one idea per module:
   the queries of one area each (`choices`: readers' choices per chat, forum topic routes,
   digests; `search` holds all of the full-text index's engine-specific SQL);
 - `ledger`: compaction, which keeps the deliveries table to the rows still of use.
+- `lease`: which of several instances sharing the database is the active one, and the fence
+  that refuses a deposed instance's writes.
 
 Callers import from here: `from bot.store import Store, ALL, Joined, ...`.
 """
@@ -35,6 +37,7 @@ from bot.store.choices import ChoiceQueries
 from bot.store.db import Database, DatabaseUnreachable, UnusableDatabase
 from bot.store.deliveries import DeliveryQueries
 from bot.store.images import ImageQueries
+from bot.store.lease import Deposed, Fence, FencedDatabase, LeaseQueries, LeaseState
 from bot.store.ledger import COMPACT_BATCH, Compaction, LedgerQueries
 from bot.store.location import Location, PostgresUrl, location
 from bot.store.model import (
@@ -75,10 +78,13 @@ __all__ = [
     "Compaction",
     "DatabaseUnreachable",
     "Delivery",
+    "Deposed",
     "DigestEntry",
+    "Fence",
     "Figures",
     "IndexedText",
     "Joined",
+    "LeaseState",
     "Location",
     "NewPost",
     "Outcome",
@@ -109,6 +115,7 @@ class Store(
     LedgerQueries,
     SearchQueries,
     ReportQueries,
+    LeaseQueries,
 ):
     """Every query newsbot makes, on one database whose writes are serialised into transactions."""
 
@@ -136,6 +143,14 @@ class Store(
     def engine(self) -> str:
         """The database engine's name: `SQLite` or `PostgreSQL`."""
         return self._db.engine
+
+    def fenced(self, fence: Fence) -> Store:
+        """The same database and chats, each write transaction refused with `Deposed` unless
+        `fence` still holds the lease: for the work only the active instance does (scanning
+        and queueing, sending, recording outcomes)."""
+        store = Store(FencedDatabase(self._db, fence))
+        store._stopped = self._stopped  # one view of the chats stopped in this run
+        return store
 
     async def close(self) -> None:
         """Close the connections (they would otherwise keep the process alive)."""

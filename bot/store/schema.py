@@ -146,6 +146,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (chat_id, category)
         )""",
     ),
+    (  # 9: the lease that makes one of several instances sharing the database the active one
+        # (bot/store/lease.py): one row, free (holder NULL) until an instance takes it.
+        """CREATE TABLE lease (
+            id INTEGER PRIMARY KEY,
+            holder TEXT,
+            epoch INTEGER NOT NULL,
+            beat INTEGER NOT NULL,
+            term REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
+        "INSERT INTO lease (id, holder, epoch, beat, term, expires_at) "
+        "VALUES (1, NULL, 0, 0, 0, 0)",
+    ),
 )
 
 
