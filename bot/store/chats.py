@@ -110,8 +110,9 @@ class ChatQueries:
             await tx.execute(  # its digest, quiet hours and filters (`choices`) go with it
                 "INSERT INTO chat_choices (chat_id, mode, time_zone, quiet_from, quiet_to, "
                 "breaking_in_quiet, muted, only_words, general, last_digest, texts_language) "
-                "SELECT ?, mode, time_zone, quiet_from, quiet_to, breaking_in_quiet, muted, "
-                "only_words, general, last_digest, texts_language FROM chat_choices "
+                "SELECT CAST(? AS BIGINT), mode, time_zone, quiet_from, quiet_to, "
+                "breaking_in_quiet, muted, only_words, general, last_digest, texts_language "
+                "FROM chat_choices "
                 "WHERE chat_id = ? ON CONFLICT DO NOTHING",
                 (new_id, old_id),
             )

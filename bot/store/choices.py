@@ -50,13 +50,13 @@ class ChoiceQueries:
         rows = await self._db.rows(
             "SELECT chat_id, mode, time_zone, quiet_from, quiet_to, breaking_in_quiet, muted, "
             "only_words, general, last_digest, texts_language FROM chat_choices "
-            "WHERE chat_id IN (SELECT value FROM json_each(?))",
+            "WHERE chat_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
             (ids,),
         )
         routes: dict[int, dict[str, int]] = {}
         for chat, category, thread in await self._db.rows(
             "SELECT chat_id, category, thread_id FROM topic_routes "
-            "WHERE chat_id IN (SELECT value FROM json_each(?))",
+            "WHERE chat_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
             (ids,),
         ):
             routes.setdefault(int(chat), {})[str(category)] = int(thread)

@@ -6,14 +6,18 @@ is JSON.
 
 One set of migrations serves both engines: they are written in SQLite's types, and
 `dialect.to_postgres` gives PostgreSQL its own (`INTEGER` as `BIGINT`, `REAL` as `DOUBLE
-PRECISION`, rowids as identity columns). Instances that start together on one PostgreSQL
-database apply each migration once: each is applied in a write transaction (one writer at a time
-on the database) that first looks whether another instance has just applied it.
+PRECISION`, rowids as identity columns). Where the engines must differ (the full-text index:
+FTS5 on one, `tsvector` and `pg_trgm` on the other) a migration is a mapping from the engine's
+name to its statements, and each engine applies its own under the same number. Instances that
+start together on one PostgreSQL database apply each migration once: each is applied in a write
+transaction (one writer at a time on the database) that first looks whether another instance has
+just applied it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from bot.store import search
 from bot.store.db import Database
@@ -21,7 +25,11 @@ from bot.store.db import Database
 #: The table that records which migrations a database has had.
 TABLE = "schema_migrations"
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+#: A migration: its statements, or (where the engines must differ) each engine's own, by the
+#: engine's name (`Database.engine`).
+Migration = tuple[str, ...] | Mapping[str, tuple[str, ...]]
+
+MIGRATIONS: tuple[Migration, ...] = (
     (  # 1: the first schema
         """CREATE TABLE chats (
             id INTEGER PRIMARY KEY,
@@ -96,7 +104,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE posts ADD COLUMN audience TEXT",
         "ALTER TABLE posts ADD COLUMN queued_through INTEGER",
     ),
-    search.MIGRATION,  # 6: the archive's full-text index (its SQL is the search area's own)
+    search.MIGRATION,  # 6: the archive's full-text index (each engine's, the search area's own)
     (  # 7: editors' live reports of a broadcast, kept so a restart goes on editing them
         # One report per confirmed breaking item or push: the message that shows its progress
         # (chat and message id, in the editor's language) and the deliveries it counts (the
@@ -170,9 +178,10 @@ async def migrate(db: Database) -> None:
             "(version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
         )
     current = await schema_version(db)
-    for version, statements in enumerate(MIGRATIONS, start=1):
+    for version, migration in enumerate(MIGRATIONS, start=1):
         if version <= current:
             continue
+        statements = migration[db.engine] if isinstance(migration, Mapping) else migration
         async with db.transaction() as tx:
             if await tx.row("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)):
                 continue  # applied by another instance since `current` was read

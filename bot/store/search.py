@@ -5,6 +5,7 @@ which adds it or replaces its text), remove posts (`unindex_posts`), list what i
 the digest it was indexed at (`indexed_posts`), forget everything (`clear_search_index`), and
 find posts, one page at a time (`search_posts`). On SQLite that is FTS5; a PostgreSQL engine
 implements the same methods over a `tsvector` column, and nothing outside this module changes.
+The SQL of each engine is chosen by the database's `engine`.
 
 On SQLite:
 
@@ -20,6 +21,23 @@ On SQLite:
   reader types is read as FTS5 syntax (`AND`, `NEAR`, `*`, `:` column filters, parentheses).
 - Ranking is bm25 (a headline match weighs more than a summary's, a summary's more than the
   body's), rounded so that nearly equal scores count as equal, then newest first.
+
+On PostgreSQL (the same rules, found by other means):
+
+- `search_posts` has the same columns, its text stored lower-cased by newsbot (Python's
+  Unicode case folding, whatever the server's locale), and a generated `tsvector` (`words`,
+  the 'simple' configuration: no stemming, no stop words) that weighs the headline A, the
+  summary B and the body C, under a GIN index.
+- A term of three or more characters is found anywhere in the text (Thai inside a sentence) by
+  `LIKE` over the three columns joined, its `%`, `_` and backslashes escaped, backed by a `pg_trgm`
+  GIN index of that expression; a shorter one as a whole word of `words`, through
+  `phraseto_tsquery`, which reads its text as words and never as query syntax.
+- Ranking weighs where each term was found, as bm25's weights do (headline 8, summary 3,
+  body 1), then newest first.
+- The migration creates the `pg_trgm` extension (trusted: any user who may create in the
+  database can) unless the database has it, in whichever schema it is.
+
+Every term is a bound parameter on both engines; only constants are formatted into the SQL.
 """
 
 from __future__ import annotations
@@ -32,8 +50,16 @@ from bot.store.db import Database
 #: The shortest term the trigram index can find; shorter ones go to the word index.
 TRIGRAM = 3
 
-#: Migration 6: the index. Kept here, with every other statement that knows FTS5.
-MIGRATION: tuple[str, ...] = (
+#: The engines' names (`Database.engine`).
+SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
+
+#: The index's own tables, which `newsbot migrate-db` leaves out: the bot rebuilds the index
+#: from the content folder (an FTS5 index's shadow tables are named after it, `search_words_data`).
+INDEX_TABLES = ("search_posts", "search_trigrams", "search_words")
+#: Empties the index (and, through the triggers on SQLite, both FTS5 indexes).
+CLEAR = "DELETE FROM search_posts"
+
+_SQLITE_MIGRATION: tuple[str, ...] = (
     """CREATE TABLE search_posts (
         id INTEGER PRIMARY KEY,
         post_id TEXT NOT NULL UNIQUE,
@@ -61,8 +87,51 @@ MIGRATION: tuple[str, ...] = (
     END""",
 )
 
-#: bm25's weights of the headline, the summary and the body.
-_WEIGHTS = "8.0, 3.0, 1.0"
+#: The three columns as one text, as the trigram index holds it: a unit separator (which the
+#: stored text never contains) between them, so no match runs from one column into the next.
+_TEXT = "(headline || chr(31) || summary || chr(31) || body)"
+
+_TRIGRAM_INDEX = (
+    f"CREATE INDEX search_posts_trigrams ON search_posts USING gin ({_TEXT} %I.gin_trgm_ops)"
+)
+
+_POSTGRES_MIGRATION: tuple[str, ...] = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """CREATE TABLE search_posts (
+        id INTEGER PRIMARY KEY,
+        post_id TEXT NOT NULL UNIQUE,
+        digest TEXT NOT NULL,
+        published REAL NOT NULL,
+        headline TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        body TEXT NOT NULL,
+        words tsvector NOT NULL GENERATED ALWAYS AS (
+            setweight(to_tsvector('simple', headline), 'A')
+            || setweight(to_tsvector('simple', summary), 'B')
+            || setweight(to_tsvector('simple', body), 'C')
+        ) STORED
+    )""",
+    "CREATE INDEX search_posts_words ON search_posts USING gin (words)",
+    # The operator class named with the schema the extension is in, which need not be on the
+    # search path (a database shared by several newsbot schemas has the extension once).
+    f"""DO $$ BEGIN
+        EXECUTE format('{_TRIGRAM_INDEX}', (SELECT n.nspname FROM pg_extension AS e
+            JOIN pg_namespace AS n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'));
+    END $$""",  # noqa: S608 (constants only)
+)
+
+#: Migration 6: the index, each engine's own. Kept here, with every other statement that knows
+#: FTS5, `tsvector` or `pg_trgm`.
+MIGRATION: dict[str, tuple[str, ...]] = {SQLITE: _SQLITE_MIGRATION, POSTGRESQL: _POSTGRES_MIGRATION}
+
+#: How much a match in the headline, the summary and the body weighs.
+_WEIGHTS = (8, 3, 1)
+#: PostgreSQL: where a long term was found (its text a `strpos` needle), and a short term (a
+#: whole word of the headline's, summary's or body's part of `words`).
+_FOUND_LONG = ("strpos(headline, ?) > 0", "strpos(summary, ?) > 0", "strpos(body, ?) > 0")
+_FOUND_SHORT = tuple(
+    f"ts_filter(words, '{{{weight}}}') @@ phraseto_tsquery('simple', ?)" for weight in "abc"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +153,19 @@ def fts_string(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def like_pattern(term: str) -> str:
+    """A `LIKE ... ESCAPE '\\'` pattern that finds `term` anywhere, as text only."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def folded(text: str) -> str:
+    """Text as PostgreSQL's index keeps and compares it: lower-cased here, so the server's
+    locale does not decide what counts as the same letter; without NUL (which PostgreSQL's
+    text cannot hold) or the separator of `_TEXT`."""
+    return text.lower().replace("\x00", " ").replace("\x1f", " ")
+
+
 class SearchQueries:
     """The store's queries about the archive's full-text index."""
 
@@ -99,6 +181,7 @@ class SearchQueries:
         transaction."""
         if not texts:
             return
+        fold = folded if self._db.engine == POSTGRESQL else str
         async with self._db.transaction() as tx:
             # Deleted then added (rather than updated): the triggers take the old text out of
             # both indexes before the new text goes in.
@@ -108,7 +191,17 @@ class SearchQueries:
             await tx.executemany(
                 "INSERT INTO search_posts (post_id, digest, published, headline, summary, body) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(t.post_id, t.digest, t.published, t.headline, t.summary, t.body) for t in texts],
+                [
+                    (
+                        t.post_id,
+                        t.digest,
+                        t.published,
+                        fold(t.headline),
+                        fold(t.summary),
+                        fold(t.body),
+                    )
+                    for t in texts
+                ],
             )
 
     async def unindex_posts(self, post_ids: Iterable[str]) -> None:
@@ -122,7 +215,7 @@ class SearchQueries:
     async def clear_search_index(self) -> None:
         """Remove every post from the index (before a rebuild)."""
         async with self._db.transaction() as tx:
-            await tx.execute("DELETE FROM search_posts")
+            await tx.execute(CLEAR)
 
     async def search_posts(
         self, terms: Sequence[str], *, offset: int = 0, limit: int = 5
@@ -132,23 +225,61 @@ class SearchQueries:
         Terms are matched without regard to case, anywhere in the headline, summary or body;
         a term shorter than `TRIGRAM` characters as a whole word. No terms find nothing.
         """
-        long = [fts_string(t) for t in terms if len(t) >= TRIGRAM]
-        short = [fts_string(t) for t in terms if len(t) < TRIGRAM]
+        long = [t for t in terms if len(t) >= TRIGRAM]
+        short = [t for t in terms if 0 < len(t) < TRIGRAM]
         if not long and not short:
             return []
-        # The table's name is one of two constants, never a reader's text.
-        index = "search_trigrams" if long else "search_words"
-        sql = (
-            f"SELECT p.post_id FROM {index} JOIN search_posts AS p ON p.id = {index}.rowid "  # noqa: S608
-            f"WHERE {index} MATCH ?"
-        )
-        params: list[object] = [" ".join(long or short)]
-        if long and short:
-            sql += " AND p.id IN (SELECT rowid FROM search_words WHERE search_words MATCH ?)"
-            params.append(" ".join(short))
-        sql += (
-            f" ORDER BY round(bm25({index}, {_WEIGHTS}), 2), p.published DESC, p.post_id "
-            "LIMIT ? OFFSET ?"
-        )
+        search = _postgres_search if self._db.engine == POSTGRESQL else _sqlite_search
+        sql, params = search(long, short)
         rows = await self._db.rows(sql, (*params, limit, offset))
         return [str(row[0]) for row in rows]
+
+
+def _sqlite_search(long: Sequence[str], short: Sequence[str]) -> tuple[str, list[object]]:
+    """The search on SQLite, up to `LIMIT ? OFFSET ?`: one FTS5 index, or both."""
+    # The table's name is one of two constants, never a reader's text.
+    index = "search_trigrams" if long else "search_words"
+    sql = (
+        f"SELECT p.post_id FROM {index} JOIN search_posts AS p ON p.id = {index}.rowid "  # noqa: S608
+        f"WHERE {index} MATCH ?"
+    )
+    params: list[object] = [" ".join(fts_string(t) for t in (long or short))]
+    if long and short:
+        sql += " AND p.id IN (SELECT rowid FROM search_words WHERE search_words MATCH ?)"
+        params.append(" ".join(fts_string(t) for t in short))
+    weights = ", ".join(f"{weight:.1f}" for weight in _WEIGHTS)
+    sql += (
+        f" ORDER BY round(bm25({index}, {weights}), 2), p.published DESC, p.post_id "
+        "LIMIT ? OFFSET ?"
+    )
+    return sql, params
+
+
+def _postgres_search(long: Sequence[str], short: Sequence[str]) -> tuple[str, list[object]]:
+    """The search on PostgreSQL, up to `LIMIT ? OFFSET ?`: every term a condition, and where
+    it was found a score. The SQL is made of constants; the terms are parameters."""
+    where: list[str] = []
+    params: list[object] = []
+    for term in map(folded, long):
+        where.append(f"{_TEXT} LIKE ? ESCAPE '\\'")
+        params.append(like_pattern(term))
+    for term in map(folded, short):
+        where.append("words @@ phraseto_tsquery('simple', ?)")
+        params.append(term)
+    score: list[str] = []
+    for terms, (headline, summary, body) in ((long, _FOUND_LONG), (short, _FOUND_SHORT)):
+        for term in map(folded, terms):
+            # A matching post has the term somewhere: if not in the headline or the summary,
+            # then in the body, which is then not read again (it is most of the text).
+            score.append(
+                f"CASE WHEN {headline} THEN {_WEIGHTS[0]} ELSE 0 END "
+                f"+ CASE WHEN {summary} THEN {_WEIGHTS[1]} ELSE 0 END "
+                f"+ CASE WHEN NOT ({headline}) AND NOT ({summary}) THEN {_WEIGHTS[2]} "
+                f"WHEN {body} THEN {_WEIGHTS[2]} ELSE 0 END"
+            )
+            params.extend([term] * 5)
+    sql = (
+        f"SELECT post_id FROM search_posts WHERE {' AND '.join(where)} "  # noqa: S608
+        f"ORDER BY {' + '.join(score)} DESC, published DESC, post_id LIMIT ? OFFSET ?"
+    )
+    return sql, params

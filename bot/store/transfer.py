@@ -12,6 +12,10 @@ twice: the target is the same installation on another engine.
   written in.
 - The copy is written in one transaction: all of it, or (on any error) nothing.
 - Afterwards every table is counted on both sides; a difference is an error.
+- The archive's full-text index is not copied: each engine keeps it in tables of its own kind
+  (FTS5 and its shadow tables on SQLite, a generated `tsvector` on PostgreSQL). The target's is
+  emptied in the same transaction, and the bot's first scan on the target indexes every live post
+  again (`bot.search_index`), as it does for any post the index lacks.
 
 The bot must not run on the source while it is copied: what it wrote after a table was read would
 not be in the target.
@@ -22,7 +26,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 
 from bot.errors import Unavailable
-from bot.store import schema
+from bot.store import schema, search
 from bot.store.db import Database, Row
 
 #: Every table of the schema, in an order that keeps references whole (chats before their
@@ -39,6 +43,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     "chat_choices": ("chat_id",),
     "topic_routes": ("chat_id", "category"),
 }
+#: Tables of the schema that stay with their database: which migrations it had, and which
+#: instance holds its lease (a copy starts with the lease free, as the target's migration left it).
+OWN_TABLES = frozenset({schema.TABLE, "lease"})
 #: Rows read and written at a time: memory stays bounded however large the queue is.
 PAGE = 5000
 
@@ -56,7 +63,11 @@ async def copy_database(
     versions = (await schema.schema_version(source), await schema.schema_version(target))
     if versions[0] != versions[1]:
         raise TransferError(f"schema versions differ: source {versions[0]}, target {versions[1]}")
-    unknown = await source.tables() - set(TABLES) - {schema.TABLE}
+    unknown = {
+        table
+        for table in await source.tables() - set(TABLES) - OWN_TABLES
+        if not is_index_table(table)
+    }
     if unknown:
         raise TransferError(f"cannot copy tables this version does not know: {sorted(unknown)}")
     filled = {table: n for table in TABLES if (n := await _count(target, table))}
@@ -64,6 +75,7 @@ async def copy_database(
         listed = ", ".join(f"{table} {n}" for table, n in filled.items())
         raise TransferError(f"the target is not empty ({listed} rows); pass --replace to overwrite")
     async with target.transaction() as tx:
+        await tx.execute(search.CLEAR)
         for table in reversed(TABLES):
             await tx.execute(f"DELETE FROM {table}")  # noqa: S608 (names from TABLES only)
         for table, key in TABLES.items():
@@ -82,6 +94,11 @@ async def copy_database(
         if (found := await _count(target, table)) != copied[table]:
             raise TransferError(f"{table}: {copied[table]} rows in the source, {found} copied")
     return copied
+
+
+def is_index_table(table: str) -> bool:
+    """Whether `table` is one of the full-text index's, or one of an FTS5 index's shadows."""
+    return any(table == name or table.startswith(f"{name}_") for name in search.INDEX_TABLES)
 
 
 async def _count(database: Database, table: str) -> int:

@@ -1,5 +1,5 @@
 """`newsbot migrate-db`: an installation copied from SQLite to PostgreSQL and back loses no
-subscription, and sends no post again."""
+subscription, and sends no post again; the full-text index is left for the bot to rebuild."""
 
 from __future__ import annotations
 
@@ -9,8 +9,18 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.store import Location, NewPost, Outcome, Status, Store, location, open_database
-from bot.store.transfer import TABLES
+from bot.store import (
+    IndexedText,
+    Location,
+    NewPost,
+    Outcome,
+    Status,
+    Store,
+    open_database,
+    schema,
+)
+from bot.store.search import INDEX_TABLES
+from bot.store.transfer import OWN_TABLES, TABLES, is_index_table
 from tests import postgres
 
 CHANNEL = -1001987654321  # a channel id: more than 32 bits
@@ -34,6 +44,7 @@ async def installation(where: Path) -> None:
         await store.record([Outcome(others[0].id, Status.PENDING, error="wait", not_before=9e9)])
         await store.remember_image("https://example.org/a.jpg", "FILE-1")
         await store.set_setting("archive_taken", "1")
+        await store.index_posts([IndexedText("P1", "d1", 1.0, "Harbour opens", "", "")])
     finally:
         await store.close()
 
@@ -85,6 +96,10 @@ def test_an_installation_goes_to_postgresql_and_back_whole(
             old = max(int(str(row[0])) for row in before["deliveries"])
             assert await store.add_posts([NewPost("P3", "d3", ("world",))]) == 3
             assert min(d.id for d in await store.queue() if d.post_id == "P3") > old
+            # The index is the engine's own: not copied, but indexed again from the posts.
+            assert await store.indexed_posts() == {}
+            await store.index_posts([IndexedText("P1", "d1", 1.0, "Harbour opens", "", "")])
+            assert await store.search_posts(["harbour"]) == ["P1"]
         finally:
             await store.close()
 
@@ -113,6 +128,7 @@ def test_a_target_that_holds_an_installation_is_refused_unless_replaced(
 
     assert migrate(capsys, str(source), server.dsn, "--replace")[0] == 0
     assert asyncio.run(snapshot(server)) == asyncio.run(snapshot(source))
+    assert asyncio.run(_indexed(server)) == {}  # the replaced installation's index is gone
 
 
 def test_a_missing_source_is_refused_and_not_created(
@@ -123,15 +139,25 @@ def test_a_missing_source_is_refused_and_not_created(
     assert not (tmp_path / "none.sqlite3").exists() and not (tmp_path / "to.sqlite3").exists()
 
 
-async def test_the_copy_knows_every_table_of_the_schema(tmp_path: Path) -> None:
-    database = await open_database(location(str(tmp_path / "x.sqlite3")))
+async def test_the_copy_knows_every_table_of_the_schema(database_location: Location) -> None:
+    database = await open_database(database_location)
     try:
-        from bot.store import schema
-
         await schema.migrate(database)
-        assert await database.tables() == {*TABLES, schema.TABLE}
+        tables = await database.tables()
+        index = {table for table in tables if is_index_table(table)}
+        assert tables - index == {*TABLES, *OWN_TABLES}
+        assert set(INDEX_TABLES) & index  # the index is there, in the engine's own tables
+        assert not is_index_table("settings") and is_index_table("search_words_docsize")
     finally:
         await database.close()
+
+
+async def _indexed(where: Location) -> dict[str, str]:
+    store = await Store.open(where)
+    try:
+        return await store.indexed_posts()
+    finally:
+        await store.close()
 
 
 async def _subscribe(where: Path, chat: int) -> None:
