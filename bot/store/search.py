@@ -267,11 +267,17 @@ def _postgres_search(long: Sequence[str], short: Sequence[str]) -> tuple[str, li
         where.append("words @@ phraseto_tsquery('simple', ?)")
         params.append(term)
     score: list[str] = []
-    for terms, found in ((long, _FOUND_LONG), (short, _FOUND_SHORT)):
+    for terms, (headline, summary, body) in ((long, _FOUND_LONG), (short, _FOUND_SHORT)):
         for term in map(folded, terms):
-            for weight, test in zip(_WEIGHTS, found, strict=True):
-                score.append(f"CASE WHEN {test} THEN {weight} ELSE 0 END")
-                params.append(term)
+            # A matching post has the term somewhere: if not in the headline or the summary,
+            # then in the body, which is then not read again (it is most of the text).
+            score.append(
+                f"CASE WHEN {headline} THEN {_WEIGHTS[0]} ELSE 0 END "
+                f"+ CASE WHEN {summary} THEN {_WEIGHTS[1]} ELSE 0 END "
+                f"+ CASE WHEN NOT ({headline}) AND NOT ({summary}) THEN {_WEIGHTS[2]} "
+                f"WHEN {body} THEN {_WEIGHTS[2]} ELSE 0 END"
+            )
+            params.extend([term] * 5)
     sql = (
         f"SELECT post_id FROM search_posts WHERE {' AND '.join(where)} "  # noqa: S608
         f"ORDER BY {' + '.join(score)} DESC, published DESC, post_id LIMIT ? OFFSET ?"
