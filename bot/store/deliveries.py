@@ -23,11 +23,13 @@ QUEUE_CHUNK = 20_000
 #: A post's queueing cursor before its first chunk: lower than any chat id.
 BEFORE_EVERY_CHAT = -(2**63)
 
-# The chats of one chunk (ids in (?2, ?3]) that a post is queued for: active, not past the
-# post in the ledger (`ledger`), and subscribed to everything, to one of the post's categories,
-# or (categories NULL) to anything at all; with a language, only chats reading it (or all).
+# The chats of one chunk (ids in (?2, ?3]) that a post is queued for: active since before its
+# queueing began (?10: a chat that joins while a large broadcast is being queued gets its own
+# backlog instead, as if the queueing had been one moment), not past the post in the ledger
+# (`ledger`), and subscribed to everything, to one of the post's categories, or (categories
+# NULL) to anything at all; with a language, only chats reading it (or all).
 _AUDIENCE = (
-    "FROM chats AS c WHERE c.id > ?2 AND c.id <= ?3 AND c.active = 1"
+    "FROM chats AS c WHERE c.id > ?2 AND c.id <= ?3 AND c.active = 1 AND c.subscribed_at <= ?10"
     " AND (c.compacted_through IS NULL OR c.compacted_through <= ?4)"
     " AND EXISTS (SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id"
     "  AND (CAST(?5 AS TEXT) IS NULL OR s.category = ?6"
@@ -48,12 +50,14 @@ _PUSH_AUDIENCE = (
 
 
 def _audience(categories: Sequence[str] | None, language: str | None, priority: int) -> str:
-    """Who a post is queued for, kept with the post until every chunk is queued."""
+    """Who a post is queued for, kept with the post until every chunk is queued: the chats
+    active when its queueing began (this moment)."""
     return json.dumps(
         {
             "categories": None if categories is None else list(categories),
             "language": language,
             "priority": priority,
+            "since": time.time(),
         }
     )
 
@@ -143,6 +147,7 @@ class DeliveryQueries:
                         audience["language"],
                         int(audience["priority"]),
                         now,
+                        float(audience["since"]),
                     ),
                 )
                 await tx.execute(

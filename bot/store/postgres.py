@@ -59,6 +59,7 @@ CONNECTION_LOST: tuple[type[BaseException], ...] = (
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a connection the server ended while it was being used
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
@@ -176,14 +177,20 @@ class PostgresDatabase(Database):
             await connection.execute(to_postgres(sql), *params)
 
     async def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        """Every row of a query; tried once more on a new connection if the first was lost."""
+        """Every row of a query; tried again on another connection while they are found lost.
+
+        What lost one connection (a restarted server, a cut network) lost the pool's others
+        too, and each is found out only when used: a read goes through at most all of them.
+        """
         query = to_postgres(sql)
-        try:
-            async with self._connection() as connection:
-                return [tuple(row) for row in await connection.fetch(query, *params)]
-        except DatabaseUnreachable:
-            async with self._connection() as connection:
-                return [tuple(row) for row in await connection.fetch(query, *params)]
+        for attempt in range(POOL_SIZE + 1):
+            try:
+                async with self._connection() as connection:
+                    return [tuple(row) for row in await connection.fetch(query, *params)]
+            except DatabaseUnreachable:
+                if attempt == POOL_SIZE:
+                    raise
+        raise AssertionError("unreachable")  # the last attempt returns or raises
 
     async def tables(self) -> set[str]:
         """The names of the tables in the schema newsbot uses (the first of `search_path`)."""

@@ -256,7 +256,10 @@ async def test_new_subscribers_get_the_configured_backlog_oldest_first(
     double.send_command(24, "/start world")
     double.send_command(25, "/start")
     await eventually(lambda: cards(double, 24) == ["World two", "World three"])
-    await eventually(lambda: cards(double, 25) == ["Business two", "World three"])
+    await eventually(
+        lambda: cards(double, 25) == ["Business two", "World three"],
+        description=f"chat 25's backlog, which is {cards(double, 25)}",
+    )
     write_post("w4.md", title="World four", category="WORLD", date=ago(1), language="en")
     bot.rescan()  # then only new posts
     await eventually(lambda: cards(double, 24)[-1:] == ["World four"])
