@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from bot.store import Store
+from bot.store import Location, Store
 
 #: A post in the shape of the newsroom's scraped articles: a blank `title`, a `description` cut
 #: mid-word, an empty `# ` heading, the headline as the first paragraph, and a photo whose caption
@@ -65,7 +65,7 @@ def post_text(body: str = "A first paragraph of the story.", **meta: object) -> 
 
 
 @asynccontextmanager
-async def open_store(path: Path) -> AsyncIterator[Store]:
+async def open_store(path: Location) -> AsyncIterator[Store]:
     """The database at `path`, opened (and migrated) for a block and closed however it ends.
 
     For a test that needs the file itself, or opens it more than once; the `store` fixture

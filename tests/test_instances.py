@@ -1,7 +1,7 @@
-"""Two `newsbot run` processes on one database and one content folder: one sends, the other
-stands by; kill -9 the active one mid-broadcast, or pause it past its lease, and the other takes
-over within 10 seconds; every chat gets the post, repeats bounded by what was in flight, and an
-instance that wakes up after it was deposed sends nothing."""
+"""Two `newsbot run` processes on one database (an SQLite file, or PostgreSQL) and one content
+folder: one sends, the other stands by; kill -9 the active one mid-broadcast, or pause it past
+its lease, and the other takes over within 10 seconds; every chat gets the post, repeats bounded
+by what was in flight, and an instance that wakes up after it was deposed sends nothing."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from pydantic import SecretStr
 
 from bot.role import Role
+from bot.store import Location, PostgresUrl
 from tests.conftest import StartBot
 from tests.double import TelegramDouble
 from tests.helpers import TOKEN, WritePost, open_store
@@ -53,14 +55,22 @@ class Bot:
         return answer.status_code, answer.text
 
 
-async def launch(tmp_path: Path, double: TelegramDouble, name: str) -> Bot:
-    """`python -m bot run` against the double, on the shared database and content folder."""
+def address(database: Location) -> str:
+    """`NEWSBOT_DATABASE` for the database: a file's path, or the server's whole URL."""
+    return database.dsn if isinstance(database, PostgresUrl) else str(database)
+
+
+async def launch(
+    tmp_path: Path, double: TelegramDouble, name: str, database: Location | None = None
+) -> Bot:
+    """`python -m bot run` against the double, on the shared database (a file in `tmp_path`
+    unless given) and content folder."""
     variables = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": double.base_url,
         "NEWSBOT_CONTENT_DIR": str(tmp_path / "content"),
-        "NEWSBOT_DATABASE": str(tmp_path / "data" / "newsbot.sqlite3"),
+        "NEWSBOT_DATABASE": address(database or tmp_path / "data" / "newsbot.sqlite3"),
         "NEWSBOT_SCAN_SECONDS": "0.2",
         "NEWSBOT_LOG_LEVEL": "INFO",
         "NEWSBOT_LISTEN": "127.0.0.1:0",
@@ -78,14 +88,17 @@ async def launch(tmp_path: Path, double: TelegramDouble, name: str) -> Bot:
     return bot
 
 
-async def two_instances(tmp_path: Path, double: TelegramDouble) -> tuple[Bot, Bot]:
+async def two_instances(
+    tmp_path: Path, double: TelegramDouble, database: Location | None = None
+) -> tuple[Bot, Bot]:
     """A database with subscribed chats, then an active instance and a standby."""
-    async with open_store(tmp_path / "data" / "newsbot.sqlite3") as store:
+    database = database or tmp_path / "data" / "newsbot.sqlite3"
+    async with open_store(database) as store:
         for chat in CHATS:
             await store.subscribe(chat, "private", None)
         await store.set_setting("archive_taken", "yes")
-    first = await launch(tmp_path, double, "first")
-    second = await launch(tmp_path, double, "second")
+    first = await launch(tmp_path, double, "first", database)
+    second = await launch(tmp_path, double, "second", database)
     assert await first.health() == (200, "ok active\n")
     assert await second.health() == (200, "ok standby\n")
     async with httpx.AsyncClient(timeout=5) as client:
@@ -114,10 +127,15 @@ async def stop(bot: Bot) -> None:
         assert await asyncio.wait_for(bot.process.wait(), 20) == 0
 
 
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
 async def test_kill_9_of_the_active_instance_mid_broadcast_and_the_standby_finishes_it(
-    tmp_path: Path, double: TelegramDouble, content: Path, write_post: WritePost
+    tmp_path: Path,
+    double: TelegramDouble,
+    content: Path,
+    write_post: WritePost,
+    database_location: Location,
 ) -> None:
-    first, second = await two_instances(tmp_path, double)
+    first, second = await two_instances(tmp_path, double, database_location)
     when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     write_post("breaking.md", title="Breaking story", date=when)
     await double.wait_for(lambda: sum(copies(double, "Breaking story")) >= 60, timeout=20)
@@ -140,10 +158,15 @@ async def test_kill_9_of_the_active_instance_mid_broadcast_and_the_standby_finis
     assert TOKEN not in first.text() + second.text()
 
 
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
 async def test_a_paused_active_instance_is_deposed_and_sends_nothing_when_it_wakes(
-    tmp_path: Path, double: TelegramDouble, content: Path, write_post: WritePost
+    tmp_path: Path,
+    double: TelegramDouble,
+    content: Path,
+    write_post: WritePost,
+    database_location: Location,
 ) -> None:
-    first, second = await two_instances(tmp_path, double)
+    first, second = await two_instances(tmp_path, double, database_location)
     when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     write_post("breaking.md", title="Breaking story", date=when)
     await double.wait_for(lambda: sum(copies(double, "Breaking story")) >= 60, timeout=20)
