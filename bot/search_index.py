@@ -127,7 +127,11 @@ class SearchIndex:
             elif post.published and not post.retracted:
                 next_due = post.date if next_due is None else min(next_due, post.date)
         gone = [post_id for post_id in indexed if post_id not in live]
-        stale = [post for post_id, post in live.items() if indexed.get(post_id) != _digest(post)]
+        # Oldest first: the index hands matches over newest first by the order rows went in.
+        stale = sorted(
+            (post for post_id, post in live.items() if indexed.get(post_id) != _digest(post)),
+            key=lambda post: post.date,
+        )
         if gone:
             await self._store.unindex_posts(gone)
             for post_id in gone:

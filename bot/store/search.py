@@ -126,6 +126,12 @@ MIGRATION: dict[str, tuple[str, ...]] = {SQLITE: _SQLITE_MIGRATION, POSTGRESQL: 
 
 #: How much a match in the headline, the summary and the body weighs.
 _WEIGHTS = (8, 3, 1)
+#: SQLite: the newest matches that are ranked; a reader pages through at most 100 results.
+CANDIDATES = 500
+#: SQLite: where a term was found (`lower` folds ASCII letters, as the terms are folded).
+_FOUND_SQLITE = tuple(
+    f"instr(lower(p.{column}), ?) > 0" for column in ("headline", "summary", "body")
+)
 #: PostgreSQL: where a long term was found (its text a `strpos` needle), and a short term (a
 #: whole word of the headline's, summary's or body's part of `words`).
 _FOUND_LONG = ("strpos(headline, ?) > 0", "strpos(summary, ?) > 0", "strpos(body, ?) > 0")
@@ -236,21 +242,33 @@ class SearchQueries:
 
 
 def _sqlite_search(long: Sequence[str], short: Sequence[str]) -> tuple[str, list[object]]:
-    """The search on SQLite, up to `LIMIT ? OFFSET ?`: one FTS5 index, or both."""
+    """The search on SQLite, up to `LIMIT ? OFFSET ?`: the newest `CANDIDATES` matches from
+    one FTS5 index (or both), then each scored by where its terms are, as on PostgreSQL.
+
+    FTS5 hands matches over newest first without scoring them (rows are indexed in the order
+    posts were published), so a word found in most of a large archive costs a bounded read;
+    ranking every match with bm25 read the whole index lists of a common word's trigrams.
+    """
     # The table's name is one of two constants, never a reader's text.
     index = "search_trigrams" if long else "search_words"
-    sql = (
-        f"SELECT p.post_id FROM {index} JOIN search_posts AS p ON p.id = {index}.rowid "  # noqa: S608
-        f"WHERE {index} MATCH ?"
-    )
+    match = f"SELECT rowid FROM {index} WHERE {index} MATCH ?"  # noqa: S608
     params: list[object] = [" ".join(fts_string(t) for t in (long or short))]
     if long and short:
-        sql += " AND p.id IN (SELECT rowid FROM search_words WHERE search_words MATCH ?)"
+        match += " AND rowid IN (SELECT rowid FROM search_words WHERE search_words MATCH ?)"
         params.append(" ".join(fts_string(t) for t in short))
-    weights = ", ".join(f"{weight:.1f}" for weight in _WEIGHTS)
-    sql += (
-        f" ORDER BY round(bm25({index}, {weights}), 2), p.published DESC, p.post_id "
-        "LIMIT ? OFFSET ?"
+    score: list[str] = []
+    for term in map(folded, (*long, *short)):
+        score.append(
+            f"CASE WHEN {_FOUND_SQLITE[0]} THEN {_WEIGHTS[0]} ELSE 0 END "
+            f"+ CASE WHEN {_FOUND_SQLITE[1]} THEN {_WEIGHTS[1]} ELSE 0 END "
+            f"+ CASE WHEN NOT {_FOUND_SQLITE[0]} AND NOT {_FOUND_SQLITE[1]} THEN {_WEIGHTS[2]} "
+            f"WHEN {_FOUND_SQLITE[2]} THEN {_WEIGHTS[2]} ELSE 0 END"
+        )
+        params.extend([term] * 5)
+    sql = (  # made of constants; the terms are parameters
+        f"SELECT p.post_id FROM ({match} ORDER BY rowid DESC LIMIT {CANDIDATES}) AS hits "  # noqa: S608
+        f"JOIN search_posts AS p ON p.id = hits.rowid "
+        f"ORDER BY {' + '.join(score)} DESC, p.published DESC, p.post_id LIMIT ? OFFSET ?"
     )
     return sql, params
 
