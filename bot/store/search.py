@@ -251,10 +251,13 @@ def _sqlite_search(long: Sequence[str], short: Sequence[str]) -> tuple[str, list
     """
     # The table's name is one of two constants, never a reader's text.
     index = "search_trigrams" if long else "search_words"
-    match = f"SELECT rowid FROM {index} WHERE {index} MATCH ?"  # noqa: S608
+    match = f"SELECT rowid AS id FROM {index} WHERE {index} MATCH ?"  # noqa: S608
     params: list[object] = [" ".join(fts_string(t) for t in (long or short))]
     if long and short:
-        match += " AND rowid IN (SELECT rowid FROM search_words WHERE search_words MATCH ?)"
+        # `+rowid`: the rows with the short words are read once and each newest match of the
+        # long terms checked against them. A plain `rowid IN` is handed to FTS5, which then
+        # seeks every one of those rows in the trigram index: a second for a common word.
+        match += " AND +rowid IN (SELECT rowid FROM search_words WHERE search_words MATCH ?)"
         params.append(" ".join(fts_string(t) for t in short))
     score: list[str] = []
     for term in map(folded, (*long, *short)):
@@ -267,7 +270,7 @@ def _sqlite_search(long: Sequence[str], short: Sequence[str]) -> tuple[str, list
         params.extend([term] * 5)
     sql = (  # made of constants; the terms are parameters
         f"SELECT p.post_id FROM ({match} ORDER BY rowid DESC LIMIT {CANDIDATES}) AS hits "  # noqa: S608
-        f"JOIN search_posts AS p ON p.id = hits.rowid "
+        f"JOIN search_posts AS p ON p.id = hits.id "
         f"ORDER BY {' + '.join(score)} DESC, p.published DESC, p.post_id LIMIT ? OFFSET ?"
     )
     return sql, params
