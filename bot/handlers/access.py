@@ -27,6 +27,7 @@ from telegram import Bot, CallbackQuery, Chat, ChatMember, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from bot.calls import reply
 from bot.i18n import Texts, texts_for
 from bot.telegram_errors import classify
 
@@ -157,6 +158,16 @@ class Access:
             ruling = Ruling.ALLOWED if admin else Ruling.NOT_CHAT_ADMIN
         return ruling
 
+    async def may_change(self, update: Update, bot: Bot, refusal: str) -> bool:
+        """Whether the sender may change what this chat receives (its administrators, in a
+        group); if not, they are told so with the text `refusal`."""
+        if await self.check(update, bot, Need.CHAT_ADMIN) is Ruling.ALLOWED:
+            return True
+        message, texts = update.message, texts_for(_language(update))
+        if message is not None:
+            await reply(message, texts(refusal))
+        return False
+
     async def chat_admin_press(self, update: Update, bot: Bot) -> Press | None:
         """A press on one of a chat's keyboards (its categories, its settings) by someone who
         may change them; None otherwise, once the press is answered here, with a refusal when
@@ -204,3 +215,8 @@ class Access:
             log.info("channel membership unknown channel=%s error=%s", channel_id, exc)
             member = None
         return may_post(member)
+
+
+def _language(update: Update) -> str | None:
+    user = update.effective_user
+    return user.language_code if user is not None else None

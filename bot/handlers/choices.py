@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 
 from bot.calls import reply
 from bot.choices import SETTINGS_PREFIX, ChoiceDesk
-from bot.handlers.access import Access, Need, Ruling
+from bot.handlers.access import Access
 from bot.handlers.deps import Deps
 from bot.handlers.readers import markup
 from bot.handlers.updates import Context, where
@@ -174,12 +174,7 @@ class ChoiceCommands:
         await reply(message, await decide(chat.id, words, texts))
 
     async def _may_change(self, update: Update, context: Context) -> bool:
-        if await self._access.check(update, context.bot, Need.CHAT_ADMIN) is Ruling.ALLOWED:
-            return True
-        _, message, texts = where(update)
-        if message is not None:
-            await reply(message, texts("choices.admins_only"))
-        return False
+        return await self._access.may_change(update, context.bot, "choices.admins_only")
 
 
 async def _edit(editing: Awaitable[object]) -> None:

@@ -24,7 +24,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.calls import reply
-from bot.handlers.access import Access, Need, Ruling
+from bot.handlers.access import Access
 from bot.handlers.deps import Deps
 from bot.handlers.menu import CommandMenu
 from bot.handlers.updates import Context, chat_ref, where
@@ -148,13 +148,7 @@ class ReaderCommands:
     # --- helpers --------------------------------------------------------------------------------
 
     async def _may_change(self, update: Update, context: Context) -> bool:
-        """Whether the sender may change what this chat receives; if not, they are told."""
-        if await self._access.check(update, context.bot, Need.CHAT_ADMIN) is Ruling.ALLOWED:
-            return True
-        _, message, texts = where(update)
-        if message is not None:
-            await reply(message, texts("group.admins_only"))
-        return False
+        return await self._access.may_change(update, context.bot, "group.admins_only")
 
     async def _show_keyboard(self, chat_id: int, message: Message, texts: Texts) -> None:
         keyboard = await self.desk.keyboard(chat_id, texts)
