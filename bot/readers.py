@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 READER_COMMANDS = (
     "start",
     "latest",
+    "search",
     "categories",
     "subscribe",
     "unsubscribe",
@@ -61,7 +62,7 @@ READER_COMMANDS = (
 #: The commands of the bot's administrators (the newsroom's editors).
 EDITOR_COMMANDS = ("channels", "breaking", "push", "retract", "stats", "reload", "progress")
 #: Names a category's own command can never take.
-FIXED_COMMANDS = frozenset({*READER_COMMANDS, *EDITOR_COMMANDS, *TOPIC_COMMANDS})
+FIXED_COMMANDS = frozenset({*READER_COMMANDS, *EDITOR_COMMANDS, *TOPIC_COMMANDS, "share"})
 #: Telegram keeps at most 100 commands per menu.
 MAX_MENU = 100
 #: A new subscriber's first posts go ahead of a broadcast in progress.
