@@ -131,3 +131,26 @@ async def seed_from(source: Path, url: str) -> dict[str, int]:
             await target.close()
     finally:
         await origin.close()
+
+
+@contextlib.asynccontextmanager
+async def copy_of(server: str, url: str) -> AsyncIterator[str]:
+    """A copy of the database at `url` (nobody connected to it), made by the server from it as
+    a template; dropped afterwards."""
+    import asyncpg
+
+    source = urlsplit(url).path.lstrip("/")
+    name = f"{source}_copy"
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
+    finally:
+        await connection.close()
+    try:
+        yield with_database(server, name)
+    finally:
+        connection = await asyncpg.connect(server)
+        try:
+            await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await connection.close()
