@@ -187,7 +187,7 @@ async def _month(database: str, chats: int, posts: int, days: int) -> list[dict[
 async def _size_mb(bulk: Any, database: str) -> float:
     """The database's size on disk: the SQLite file once its WAL is folded in, or what
     PostgreSQL reports for the database (tables, indexes, TOAST; its WAL is the server's)."""
-    if bulk.engine == "sqlite":
+    if bulk.engine == "SQLite":
         await bulk.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return (await asyncio.to_thread(Path(database).stat)).st_size / 1e6
     return int(str(await bulk.scalar("SELECT pg_database_size(current_database())"))) / 1e6

@@ -70,7 +70,9 @@ def test_benchmark_runs_on_postgresql_at_smoke_size(name: str, tmp_path: Path) -
 def _run_smoke(name: str, engine: str, tmp_path: Path) -> None:
     env = {**os.environ, "NEWSBOT_BENCH_RESULTS": str(tmp_path)}
     server = os.environ.get("NEWSBOT_TEST_POSTGRES")
-    options = ["--engine", engine, *(["--database-url", server] if server else [])]
+    options = [] if engine == "sqlite" else ["--engine", engine]
+    if server and engine != "sqlite":
+        options += ["--database-url", server]
     completed = subprocess.run(
         [sys.executable, "-m", f"bench.{name}", "--smoke", *options],
         cwd=ROOT,
