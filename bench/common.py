@@ -4,11 +4,18 @@ Every benchmark compares a figure with a floor measured in the same run (the sam
 the least code that can do it), because absolute times depend on the machine and on whatever
 else it is doing. Measurements that report peak memory run in a fresh interpreter each
 (`run_in_child`), since a process's peak RSS only ever grows.
+
+The benchmarks that touch the database run on either engine (`--engine sqlite|postgresql`):
+`database` seeds an SQLite file in bulk and, for PostgreSQL, copies it into a fresh database of
+its own on a server started for the run (`bench/postgres.py`) or given (`--database-url`).
+Their results go to `<name>.json` on SQLite and `<name>-postgresql.json` on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -18,7 +25,7 @@ import sqlite3
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -359,8 +366,59 @@ async def seed_database(
         connection.close()
 
 
+# --- the engine ---------------------------------------------------------------------------------
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """`--engine` and `--database-url`, for a benchmark that runs on either engine."""
+    parser.add_argument("--engine", choices=ENGINES, default="sqlite", help="database engine")
+    parser.add_argument(
+        "--database-url",
+        help="with --engine postgresql: a server to use (postgresql://... of a user that may "
+        "create databases); by default one is started on loopback for the run",
+    )
+
+
+def results_name(name: str, engine: str) -> str:
+    """The results file of benchmark `name` on `engine`, without `.json`."""
+    return name if engine == "sqlite" else f"{name}-{engine}"
+
+
+@contextlib.contextmanager
+def engine_server(engine: str, database_url: str | None = None) -> Iterator[str | None]:
+    """For PostgreSQL, the URL of a server for the whole benchmark (started with PostgreSQL's
+    durable defaults, stopped after); for SQLite, None."""
+    if engine == "sqlite":
+        yield None
+        return
+    from bench import postgres
+
+    with postgres.server(database_url, durable=True) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def database(
+    folder: Path, server: str | None, *, name: str = "newsbot.sqlite3", **seed: Any
+) -> AsyncIterator[str]:
+    """A seeded database (see `seed_database`) for one run: the SQLite file `folder/name`, or,
+    with a PostgreSQL `server`, a fresh database there holding a copy of it (dropped after)."""
+    path = folder / name
+    await seed_database(path, **seed)
+    if server is None:
+        yield str(path)
+        return
+    from bench import postgres
+
+    async with postgres.fresh_database(server) as url:
+        await postgres.seed_from(path, url)
+        yield url
+
+
 def settings(
-    api_url: str, content: Path, database: Path, *, rate: float = 30.0, **overrides: Any
+    api_url: str, content: Path, database: Path | str, *, rate: float = 30.0, **overrides: Any
 ) -> Any:
     """Bot settings for a benchmark: the double's URL, these folders, and the given rate."""
     from bot.settings import Settings

@@ -6,21 +6,25 @@ messages it is killed with SIGKILL (a crash, a machine lost: its lease is left t
 the time from the kill to the next message the double accepts is the failover time. The same
 with SIGTERM (an orderly stop, as in a deploy: the lease is given up) is the handover time,
 which is the floor: what a takeover costs when nothing has to expire. Times are the machine's
-monotonic clock, which the double's process shares.
+monotonic clock, which the double's process shares. The shared database is an SQLite file, or
+with `--engine postgresql` a database on a PostgreSQL server (both instances on this machine).
 
-Run: `python -m bench.failover [--chats 5000] [--repeat 3]` or `--smoke`.
+Run: `python -m bench.failover [--chats 5000] [--repeat 3] [--engine sqlite|postgresql]` or
+`--smoke`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import os
 import signal
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +39,8 @@ TARGET_SECONDS = 10.0
 SENT_BEFORE = 150
 
 
-async def _prepare(folder: Path, chats: int) -> None:
+@contextlib.asynccontextmanager
+async def _prepare(folder: Path, chats: int, server: str | None) -> AsyncIterator[str]:
     """A content folder with the post, and a database with it pending for `chats` chats."""
     content = folder / "content"
     content.mkdir()
@@ -43,21 +48,25 @@ async def _prepare(folder: Path, chats: int) -> None:
         BREAKING, date=datetime.now(UTC) - timedelta(minutes=5), image=False
     ).encode()
     (content / "breaking.md").write_bytes(raw)
-    await common.seed_database(
-        folder / "newsbot.sqlite3",
+    async with common.database(
+        folder,
+        server,
         chats=chats,
         pending_post=(common.post_id(BREAKING), hashlib.sha256(raw).hexdigest()),
-    )
+    ) as database:
+        yield database
 
 
-async def _launch(folder: Path, base_url: str, name: str) -> asyncio.subprocess.Process:
+async def _launch(
+    folder: Path, base_url: str, database: str, name: str
+) -> asyncio.subprocess.Process:
     """One `newsbot run` on the shared folder; returns once it has started."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": common.TOKEN,
         "TELEGRAM_API_URL": base_url,
         "NEWSBOT_CONTENT_DIR": str(folder / "content"),
-        "NEWSBOT_DATABASE": str(folder / "newsbot.sqlite3"),
+        "NEWSBOT_DATABASE": database,
         "NEWSBOT_LISTEN": "127.0.0.1:0",
         "NEWSBOT_METRICS_PORT": "0",
         "NEWSBOT_INSTANCE": name,
@@ -71,50 +80,53 @@ async def _launch(folder: Path, base_url: str, name: str) -> asyncio.subprocess.
     return process
 
 
-async def _one(double: common.DoubleProcess, chats: int, how: signal.Signals) -> float:
+async def _one(
+    double: common.DoubleProcess, chats: int, how: signal.Signals, server: str | None
+) -> float:
     """One run: start both, stop the active one with `how`, time the next delivery."""
     with tempfile.TemporaryDirectory(prefix="bench-failover-") as name:
         folder = Path(name)
-        await _prepare(folder, chats)
-        already = int((await double.stats())["sent"])
-        active = await _launch(folder, double.base_url, "first")
-        standby = await _launch(folder, double.base_url, "second")
-        try:
+        async with _prepare(folder, chats, server) as database:
+            already = int((await double.stats())["sent"])
+            active = await _launch(folder, double.base_url, database, "first")
+            standby = await _launch(folder, double.base_url, database, "second")
+            try:
 
-            async def sent() -> int:
-                return int((await double.stats())["sent"]) - already
+                async def sent() -> int:
+                    return int((await double.stats())["sent"]) - already
 
-            await common.wait_until(lambda: _at_least(sent, SENT_BEFORE), 60)
-            active.send_signal(how)
-            stopped = time.monotonic()
-            await asyncio.wait_for(active.wait(), 30)
+                await common.wait_until(lambda: _at_least(sent, SENT_BEFORE), 60)
+                active.send_signal(how)
+                stopped = time.monotonic()
+                await asyncio.wait_for(active.wait(), 30)
 
-            async def next_delivery() -> float | None:
-                after = [t for t in (await double.ask("times"))["sent_at"] if t > stopped]
-                return min(after) if after else None
+                async def next_delivery() -> float | None:
+                    after = [t for t in (await double.ask("times"))["sent_at"] if t > stopped]
+                    return min(after) if after else None
 
-            await common.wait_until(next_delivery, 60, interval=0.1)
-            first = await next_delivery()
-            assert first is not None
-            return first - stopped
-        finally:
-            for process in (active, standby):
-                if process.returncode is None:
-                    process.send_signal(signal.SIGTERM)
-                    await asyncio.wait_for(process.wait(), 30)
+                await common.wait_until(next_delivery, 60, interval=0.1)
+                first = await next_delivery()
+                assert first is not None
+                return first - stopped
+            finally:
+                for process in (active, standby):
+                    if process.returncode is None:
+                        process.send_signal(signal.SIGTERM)
+                        await asyncio.wait_for(process.wait(), 30)
 
 
 async def _at_least(count: Any, least: int) -> bool:
     return bool(await count() >= least)
 
 
-async def measure(chats: int, repeat: int) -> dict[str, Any]:
-    """Alternate orderly stops and kills of the active instance, each with fresh files."""
+async def measure(chats: int, repeat: int, server: str | None = None) -> dict[str, Any]:
+    """Alternate orderly stops and kills of the active instance, each with a fresh database
+    (on the PostgreSQL server at `server`, if given, else SQLite)."""
     runs: dict[str, list[float]] = {"sigterm": [], "sigkill": []}
     async with common.DoubleProcess() as double:
         for _ in range(repeat):
-            runs["sigterm"].append(await _one(double, chats, signal.SIGTERM))
-            runs["sigkill"].append(await _one(double, chats, signal.SIGKILL))
+            runs["sigterm"].append(await _one(double, chats, signal.SIGTERM, server))
+            runs["sigkill"].append(await _one(double, chats, signal.SIGKILL, server))
     return {
         "chats": chats,
         "repeat": repeat,
@@ -157,13 +169,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--chats", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each, median kept")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, under a minute")
+    common.add_engine_options(parser)
     args = parser.parse_args(argv)
     chats, repeat = (400, 1) if args.smoke else (args.chats, args.repeat)
-    measured = asyncio.run(measure(chats, repeat))
+    with common.engine_server(args.engine, args.database_url) as server:
+        measured = asyncio.run(measure(chats, repeat, server))
     table = figures(measured)
-    common.print_table(f"Failover: two instances, a broadcast to {chats:,} chats", table)
-    result = {"smoke": args.smoke, **measured, "figures": common.figures_json(table)}
-    print(common.write_results("failover", result))
+    common.print_table(
+        f"Failover on {args.engine}: two instances, a broadcast to {chats:,} chats", table
+    )
+    result = {
+        "smoke": args.smoke,
+        "engine": args.engine,
+        **measured,
+        "figures": common.figures_json(table),
+    }
+    print(common.write_results(common.results_name("failover", args.engine), result))
     return result
 
 

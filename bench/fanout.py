@@ -2,7 +2,9 @@
 
 The bot runs in this benchmark's child process, the Bot API double in another, on loopback.
 Measured from the moment the post file appears to the last chat's message: finding it, queueing
-one delivery per chat in SQLite, sending, and recording every outcome.
+one delivery per chat in the database, sending, and recording every outcome. On SQLite by
+default; `--engine postgresql` runs the bot's runs on a PostgreSQL server on the same machine,
+which then shares its two cores with the bot and the double.
 
 Two newsbot runs:
 - **lifted**: the sender's pace lifted altogether and the double counting no overall limit (its
@@ -24,14 +26,17 @@ fault to its delivery, the 90th percentile at most 10 s and the worst at most 30
 is sent to before the `retry_after` it was given.
 
 Run: `python -m bench.fanout [--chats 100000] [--rate 1000] [--repeat 1] [--latency 0]
-[--fault-chats 1500]`, or `--smoke`. `--latency 0.05` makes the double answer each send after
-50 ms, as Telegram does from far away; more messages are then in flight at once.
+[--fault-chats 1500] [--engine sqlite|postgresql]`, or `--smoke`. `--latency 0.05` makes the
+double answer each send after 50 ms, as Telegram does from far away; more messages are then in
+flight at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -104,7 +109,7 @@ def _now() -> Any:
 
 
 async def newsbot(
-    base_url: str, folder: str, chats: int, rate: float, lifted: bool = False
+    base_url: str, folder: str, database: str, chats: int, rate: float, lifted: bool = False
 ) -> dict[str, Any]:
     """The real bot: start it idle, drop a post file in, wait for every chat's message.
 
@@ -115,7 +120,8 @@ async def newsbot(
     from bot.pace import Pace
     from bot.store import Status
 
-    content, database = Path(folder) / "content", Path(folder) / "newsbot.sqlite3"
+    os.chdir(folder)  # where the posts cache goes with PostgreSQL
+    content = Path(folder) / "content"
     pace = Pace(rate * 1000) if lifted else None
     bot = Newsbot(common.settings(base_url, content, database, rate=rate), pace=pace)
     await bot.start()
@@ -152,10 +158,16 @@ def _rates(result: dict[str, Any]) -> tuple[float, float]:
 
 
 async def measure(
-    chats: int, rate: float, repeat: int = 1, latency: float = 0.0, fault_chats: int = 1500
+    chats: int,
+    rate: float,
+    repeat: int = 1,
+    latency: float = 0.0,
+    fault_chats: int = 1500,
+    server: str | None = None,
 ) -> dict[str, Any]:
     """Seed the database, then run the floors and newsbot, each in a fresh child, `repeat`
-    times in turn (so a busy spell on the machine hits them all alike)."""
+    times in turn (so a busy spell on the machine hits them all alike). The bot's database is
+    on the PostgreSQL server at `server`, if given, else an SQLite file."""
     concurrency = common.sender_concurrency(rate)
     floor = {"concurrency": concurrency}
     # Per-chat limits always hold; the overall one (paid broadcasts' included) is lifted,
@@ -182,7 +194,7 @@ async def measure(
             for _ in range(repeat):
                 for name, target, kwargs in variants:
                     runs.setdefault(name, []).append(
-                        await _run_variant(double, name, target, chats, kwargs)
+                        await _run_variant(double, target, chats, kwargs, server)
                     )
             sent += (await double.stats())["sent"]
     expected = len(runs) * chats * repeat
@@ -191,7 +203,7 @@ async def measure(
         flood = f"{rate:.0f},1,20,{rate:.0f}"
         async with common.DoubleProcess(flood=flood, latency=latency, faults=faults) as double:
             run = await _run_variant(
-                double, name, "bench.fanout:newsbot", fault_chats, {"rate": rate}
+                double, "bench.fanout:newsbot", fault_chats, {"rate": rate}, server
             )
             stats = await double.stats()
         run["recovery"] = stats["recovery"]
@@ -215,22 +227,29 @@ async def measure(
 
 
 async def _run_variant(
-    double: common.DoubleProcess, name: str, target: str, chats: int, kwargs: dict[str, Any]
+    double: common.DoubleProcess,
+    target: str,
+    chats: int,
+    kwargs: dict[str, Any],
+    server: str | None,
 ) -> dict[str, Any]:
     """One run in a fresh child, with the double's CPU and 429s over the run."""
-    # Every run sends to the same chats; a second's pause keeps the previous run's messages
-    # out of the double's one-a-second window per private chat.
-    await asyncio.sleep(1.1)
     with tempfile.TemporaryDirectory(prefix="bench-fanout-") as folder:
-        if target.endswith(":newsbot"):
-            (Path(folder) / "content").mkdir()
-            await common.seed_database(Path(folder) / "newsbot.sqlite3", chats=chats)
-            kwargs = {**kwargs, "folder": folder}
-        double_cpu = double.cpu_seconds()
-        floods = (await double.stats())["flood_errors"]
-        run = await asyncio.to_thread(
-            common.run_in_child, target, base_url=double.base_url, chats=chats, **kwargs
-        )
+        async with contextlib.AsyncExitStack() as stack:
+            if target.endswith(":newsbot"):
+                (Path(folder) / "content").mkdir()
+                database = await stack.enter_async_context(
+                    common.database(Path(folder), server, chats=chats)
+                )
+                kwargs = {**kwargs, "folder": folder, "database": database}
+            # Every run sends to the same chats; a second's pause keeps the previous run's
+            # messages out of the double's one-a-second window per private chat.
+            await asyncio.sleep(1.1)
+            double_cpu = double.cpu_seconds()
+            floods = (await double.stats())["flood_errors"]
+            run = await asyncio.to_thread(
+                common.run_in_child, target, base_url=double.base_url, chats=chats, **kwargs
+            )
     run["double_cpu_seconds"] = double.cpu_seconds() - double_cpu
     run["flood_errors"] = (await double.stats())["flood_errors"] - floods
     return run
@@ -350,17 +369,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--fault-chats", type=int, default=1500, help="chats of the runs with and without faults"
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
+    common.add_engine_options(parser)
     args = parser.parse_args(argv)
     chats = 300 if args.smoke else args.chats
     fault_chats = 300 if args.smoke else args.fault_chats
-    measured = asyncio.run(measure(chats, args.rate, args.repeat, args.latency, fault_chats))
+    with common.engine_server(args.engine, args.database_url) as server:
+        measured = asyncio.run(
+            measure(chats, args.rate, args.repeat, args.latency, fault_chats, server)
+        )
     table = figures(measured)
-    title = f"Fan-out: one post to {chats:,} chats at rate {args.rate:g}"
+    title = f"Fan-out on {args.engine}: one post to {chats:,} chats at rate {args.rate:g}"
     if args.latency:
         title += f", {args.latency * 1000:g} ms answers"
     common.print_table(title, table)
-    result = {"smoke": args.smoke, **measured, "figures": common.figures_json(table)}
-    print(common.write_results("fanout", result))
+    result = {
+        "smoke": args.smoke,
+        "engine": args.engine,
+        **measured,
+        "figures": common.figures_json(table),
+    }
+    print(common.write_results(common.results_name("fanout", args.engine), result))
     return result
 
 

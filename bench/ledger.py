@@ -1,12 +1,13 @@
 """The ledger at a newsroom's scale: queueing for a million readers, and a month of deliveries.
 
-Two measurements on the store itself (SQLite), with no Telegram in the way:
+Two measurements on the store itself, with no Telegram in the way, on SQLite or (with
+`--engine postgresql`) on a PostgreSQL server:
 
 - **Queueing one post for `--queue-chats` subscribed chats** (a million by default), while a
   reader's command (`/start`, a write) is made every 20 ms: the time to queue, and the longest
-  that command waited. The floor is the same rows queued by one bare `INSERT ... SELECT` in
-  `sqlite3`, on a copy of the same database: what the database itself needs, with nothing
-  between a reader and it.
+  that command waited. The floor is the same rows queued by one bare `INSERT ... SELECT`
+  (`sqlite3`, or `asyncpg`), on a copy of the same database: what the database itself needs,
+  with nothing between a reader and it.
 - **`--days` simulated days** of `--posts` posts a day to `--chats` chats (100,000 and 50: five
   million deliveries a day), each delivered, and the ledger compacted once a day as the running
   bot does (details kept for the 48-hour revision window and an hour). Each day ends with the
@@ -14,7 +15,8 @@ Two measurements on the store itself (SQLite), with no Telegram in the way:
   1,000 random chats). Both should be flat once the retention is full (from day 3 on): the
   figures compare the last day with day 4.
 
-Run: `python -m bench.ledger [--queue-chats 1000000] [--chats 100000] [--days 30]` or `--smoke`.
+Run: `python -m bench.ledger [--queue-chats 1000000] [--chats 100000] [--days 30]
+[--engine sqlite|postgresql]` or `--smoke`.
 """
 
 from __future__ import annotations
@@ -38,14 +40,24 @@ COMMAND_EVERY = 0.02
 SETTLED_DAY = 4
 
 
-async def queue_for_everyone(folder: Path, chats: int) -> dict[str, Any]:
+async def queue_for_everyone(folder: Path, chats: int, server: str | None) -> dict[str, Any]:
     """Queue one post for `chats` chats while commands keep coming; then the bare floor."""
-    from bot.store import NewPost, Store
+    async with common.database(folder, server, name="queue.sqlite3", chats=chats) as database:
+        if server is None:
+            floor_copy = folder / "floor.sqlite3"
+            shutil.copy(database, floor_copy)
+            measured = await _queue(database, chats)
+            return {**measured, "floor_seconds": _sqlite_floor(floor_copy)}
+        from bench import postgres
 
-    database = folder / "queue.sqlite3"
-    await common.seed_database(database, chats=chats)
-    floor_copy = folder / "floor.sqlite3"
-    shutil.copy(database, floor_copy)
+        async with postgres.copy_of(server, database) as floor_copy:
+            measured = await _queue(database, chats)
+            return {**measured, "floor_seconds": await _postgres_floor(floor_copy)}
+
+
+async def _queue(database: str, chats: int) -> dict[str, Any]:
+    """The store queues one post for every chat while a reader's `/start` comes every 20 ms."""
+    from bot.store import NewPost, Store
 
     store = await Store.open(database)
     waits: list[float] = []
@@ -71,39 +83,62 @@ async def queue_for_everyone(folder: Path, chats: int) -> dict[str, Any]:
         await commands
     finally:
         await store.close()
-
-    connection = sqlite3.connect(floor_copy, isolation_level=None)
-    try:
-        connection.execute(
-            "INSERT INTO posts (id, digest, first_seen, archived) VALUES ('everyone', 'd', 0, 0)"
-        )
-        started = time.perf_counter()
-        connection.execute(
-            "INSERT INTO deliveries (post_id, chat_id, priority, created_at, updated_at) "
-            "SELECT 'everyone', chat_id, 0, 0, 0 FROM subscriptions"
-        )
-        floor = time.perf_counter() - started
-    finally:
-        connection.close()
     return {
         "chats": chats,
         "queued": queued,
         "seconds": seconds,
-        "floor_seconds": floor,
         "longest_command_wait": max(waits),
         "commands": len(waits),
     }
 
 
-async def month(folder: Path, chats: int, posts: int, days: int) -> list[dict[str, Any]]:
-    """`days` days of posts delivered to every chat and compacted daily; a row per day."""
-    from bot.compaction import retention
-    from bot.store import NewPost, Store
+FLOOR_POST = "INSERT INTO posts (id, digest, first_seen, archived) VALUES ('everyone', 'd', 0, 0)"
+FLOOR_QUEUE = (
+    "INSERT INTO deliveries (post_id, chat_id, priority, created_at, updated_at) "
+    "SELECT 'everyone', chat_id, 0, 0, 0 FROM subscriptions"
+)
 
-    database = folder / "month.sqlite3"
-    await common.seed_database(database, chats=chats)
+
+def _sqlite_floor(path: Path) -> float:
+    """Seconds the bare `INSERT ... SELECT` takes in `sqlite3`."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute(FLOOR_POST)
+        started = time.perf_counter()
+        connection.execute(FLOOR_QUEUE)
+        return time.perf_counter() - started
+    finally:
+        connection.close()
+
+
+async def _postgres_floor(url: str) -> float:
+    """Seconds the bare `INSERT ... SELECT` takes over `asyncpg`."""
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(FLOOR_POST)
+        started = time.perf_counter()
+        await connection.execute(FLOOR_QUEUE)
+        return time.perf_counter() - started
+    finally:
+        await connection.close()
+
+
+async def month(
+    folder: Path, chats: int, posts: int, days: int, server: str | None
+) -> list[dict[str, Any]]:
+    """`days` days of posts delivered to every chat and compacted daily; a row per day."""
+    async with common.database(folder, server, name="month.sqlite3", chats=chats) as database:
+        return await _month(database, chats, posts, days)
+
+
+async def _month(database: str, chats: int, posts: int, days: int) -> list[dict[str, Any]]:
+    from bot.compaction import retention
+    from bot.store import NewPost, Store, open_database
+
     store = await Store.open(database)
-    bulk = sqlite3.connect(database, isolation_level=None)
+    bulk = await open_database(database)
     sample = random.Random(7).sample(common.chat_ids(chats), min(1_000, chats))
     keep = retention(48)
     start = time.time() - (days + 1) * DAY
@@ -117,7 +152,7 @@ async def month(folder: Path, chats: int, posts: int, days: int) -> list[dict[st
             )
             queued = time.perf_counter() - began
             # Every delivery sent: what the sender would record, in one statement.
-            bulk.execute(
+            await bulk.execute(
                 "UPDATE deliveries SET status = 'sent', message_id = id, sent_at = ?, "
                 "updated_at = ?, sent_as = 'text' WHERE status = 'pending'",
                 (noon + 60, noon + 60),
@@ -125,7 +160,7 @@ async def month(folder: Path, chats: int, posts: int, days: int) -> list[dict[st
             began = time.perf_counter()
             compaction = await store.compact_ledger(before=noon + 3600 - keep)
             compacted = time.perf_counter() - began
-            bulk.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            size = await _size_mb(bulk, database)
             reads = []
             for chat in sample:
                 began = time.perf_counter()
@@ -134,7 +169,7 @@ async def month(folder: Path, chats: int, posts: int, days: int) -> list[dict[st
             rows.append(
                 {
                     "day": day + 1,
-                    "size_mb": database.stat().st_size / 1e6,
+                    "size_mb": size,
                     "rows": await store.ledger_rows(),
                     "deleted": compaction.deleted,
                     "queue_seconds": queued,
@@ -144,9 +179,18 @@ async def month(folder: Path, chats: int, posts: int, days: int) -> list[dict[st
             )
             print(rows[-1], flush=True)
     finally:
-        bulk.close()
+        await bulk.close()
         await store.close()
     return rows
+
+
+async def _size_mb(bulk: Any, database: str) -> float:
+    """The database's size on disk: the SQLite file once its WAL is folded in, or what
+    PostgreSQL reports for the database (tables, indexes, TOAST; its WAL is the server's)."""
+    if bulk.engine == "SQLite":
+        await bulk.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return (await asyncio.to_thread(Path(database).stat)).st_size / 1e6
+    return int(str(await bulk.scalar("SELECT pg_database_size(current_database())"))) / 1e6
 
 
 def figures(measured: dict[str, Any]) -> list[Figure]:
@@ -195,12 +239,15 @@ def figures(measured: dict[str, Any]) -> list[Figure]:
     ]
 
 
-async def measure(queue_chats: int, chats: int, posts: int, days: int) -> dict[str, Any]:
-    """Both measurements, each in a temporary folder of its own."""
+async def measure(
+    queue_chats: int, chats: int, posts: int, days: int, server: str | None = None
+) -> dict[str, Any]:
+    """Both measurements, each in a temporary folder (and database) of its own; on the
+    PostgreSQL server at `server`, if given, else on SQLite."""
     with tempfile.TemporaryDirectory(prefix="bench-ledger-") as folder:
-        queue = await queue_for_everyone(Path(folder), queue_chats)
+        queue = await queue_for_everyone(Path(folder), queue_chats, server)
     with tempfile.TemporaryDirectory(prefix="bench-ledger-") as folder:
-        days_measured = await month(Path(folder), chats, posts, days)
+        days_measured = await month(Path(folder), chats, posts, days, server)
     return {"queue": queue, "month": days_measured, "chats": chats, "posts": posts}
 
 
@@ -212,19 +259,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--posts", type=int, default=50, help="posts a day")
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
+    common.add_engine_options(parser)
     args = parser.parse_args(argv)
     sizes = (
         (5_000, 300, 5, 6) if args.smoke else (args.queue_chats, args.chats, args.posts, args.days)
     )
-    measured = asyncio.run(measure(*sizes))
+    with common.engine_server(args.engine, args.database_url) as server:
+        measured = asyncio.run(measure(*sizes, server))
     table = figures(measured)
     common.print_table(
-        f"Ledger: one post for {sizes[0]:,} chats; {sizes[3]} days of {sizes[2]} posts a day "
-        f"to {sizes[1]:,} chats (settled: day {SETTLED_DAY})",
+        f"Ledger on {args.engine}: one post for {sizes[0]:,} chats; {sizes[3]} days of "
+        f"{sizes[2]} posts a day to {sizes[1]:,} chats (settled: day {SETTLED_DAY})",
         table,
     )
-    result = {"smoke": args.smoke, **measured, "figures": common.figures_json(table)}
-    print(common.write_results("ledger", result))
+    result = {
+        "smoke": args.smoke,
+        "engine": args.engine,
+        **measured,
+        "figures": common.figures_json(table),
+    }
+    print(common.write_results(common.results_name("ledger", args.engine), result))
     return result
 
 

@@ -1,7 +1,8 @@
 """Print the latest results as Markdown tables, for docs/benchmarks.md.
 
 Run after `make bench`: `python -m bench.report`. It reads `bench/results/<name>.json` and prints
-one table per benchmark, with the machine and the sizes each one ran at.
+one table per benchmark, with the machine and the sizes each one ran at; those that ran on
+PostgreSQL too (`<name>-postgresql.json`) get a second table.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import sys
 
 from bench import common
-from bench.run_all import BENCHMARKS
+from bench.run_all import BENCHMARKS, ON_EITHER_ENGINE
 
 SIZES = ("chats", "posts", "pending", "rate", "latency", "repeat", "count")
 
@@ -39,8 +40,10 @@ def table(result: dict[str, object]) -> str:
 
 def main() -> int:
     """Print every benchmark that has results."""
-    for name in BENCHMARKS:
-        path = common.RESULTS / f"{name}.json"
+    files = [(name, name) for name in BENCHMARKS]
+    files += [(common.results_name(name, "postgresql"), name) for name in ON_EITHER_ENGINE]
+    for file, name in files:
+        path = common.RESULTS / f"{file}.json"
         if not path.exists():
             continue
         result = json.loads(path.read_text())
@@ -49,7 +52,8 @@ def main() -> int:
         if isinstance(rate, float):
             sizes += f", rate {rate:g} msg/s"
         machine = result["machine"]
-        print(f"### {name}\n")
+        engine = result.get("engine", "sqlite")
+        print(f"### {name} ({engine})\n")
         print(
             f"{result['when']}, {sizes}{' (smoke)' if result.get('smoke') else ''}; "
             f"{machine['nproc']} cores, {machine['cpu']}, Python {machine['python']}, "

@@ -1,21 +1,25 @@
 """Restart: from start to the first delivery with a large backlog of pending deliveries.
 
-After a crash or a deploy in the middle of a broadcast, the queue in SQLite still holds every
+After a crash or a deploy in the middle of a broadcast, the queue in the database holds every
 pending delivery. This measures, in a fresh interpreter, the time from constructing `Newsbot`
 to the first message the double accepts, with `--pending` deliveries pending (one post to that
 many chats). The floor is the same restart with a single pending delivery, so the ratio is what
-the backlog itself costs.
+the backlog itself costs. On SQLite, or with `--engine postgresql` on a PostgreSQL server.
 
-Run: `python -m bench.restart [--pending 100000] [--repeat 3]` or `--smoke`.
+Run: `python -m bench.restart [--pending 100000] [--repeat 3] [--engine sqlite|postgresql]` or
+`--smoke`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
+import os
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,13 +28,16 @@ from bench import common
 from bench.common import Figure
 
 BREAKING = 9_999_999
+#: What the issue asks of a restart with a million deliveries pending.
+TARGET_SECONDS = 2.0
 
 
-async def newsbot(base_url: str, folder: str) -> dict[str, Any]:
+async def newsbot(base_url: str, folder: str, database: str) -> dict[str, Any]:
     """Start the bot and time the first delivery; stop at once."""
     from bot.app import Newsbot
 
-    content, database = Path(folder) / "content", Path(folder) / "newsbot.sqlite3"
+    os.chdir(folder)  # where the posts cache goes with PostgreSQL
+    content = Path(folder) / "content"
     started = time.perf_counter()
     bot = Newsbot(common.settings(base_url, content, database, rate=30.0))
     await bot.start()
@@ -43,7 +50,8 @@ async def newsbot(base_url: str, folder: str) -> dict[str, Any]:
     return {"start_seconds": ready, "first_delivery_seconds": first}
 
 
-async def _prepare(folder: Path, pending: int) -> None:
+@contextlib.asynccontextmanager
+async def _prepare(folder: Path, pending: int, server: str | None) -> AsyncIterator[str]:
     """A content folder with the post, and a database with it pending for `pending` chats."""
     content = folder / "content"
     content.mkdir()
@@ -51,29 +59,33 @@ async def _prepare(folder: Path, pending: int) -> None:
         BREAKING, date=datetime.now(UTC) - timedelta(minutes=5), image=False
     ).encode()
     (content / "breaking.md").write_bytes(raw)
-    await common.seed_database(
-        folder / "newsbot.sqlite3",
+    async with common.database(
+        folder,
+        server,
         chats=pending,
         pending_post=(common.post_id(BREAKING), hashlib.sha256(raw).hexdigest()),
-    )
+    ) as database:
+        yield database
 
 
-async def measure(pending: int, repeat: int) -> dict[str, Any]:
-    """Alternate restarts with one pending delivery and with `pending`, each in a fresh child."""
+async def measure(pending: int, repeat: int, server: str | None = None) -> dict[str, Any]:
+    """Alternate restarts with one pending delivery and with `pending`, each in a fresh child;
+    on the PostgreSQL server at `server`, if given, else on SQLite."""
     runs: dict[str, list[dict[str, Any]]] = {"floor": [], "newsbot": []}
     async with common.DoubleProcess() as double:
         for _ in range(repeat):
             for name, size in (("floor", 1), ("newsbot", pending)):
                 with tempfile.TemporaryDirectory(prefix="bench-restart-") as folder:
-                    await _prepare(Path(folder), size)
-                    runs[name].append(
-                        await asyncio.to_thread(
-                            common.run_in_child,
-                            "bench.restart:newsbot",
-                            base_url=double.base_url,
-                            folder=folder,
+                    async with _prepare(Path(folder), size, server) as database:
+                        runs[name].append(
+                            await asyncio.to_thread(
+                                common.run_in_child,
+                                "bench.restart:newsbot",
+                                base_url=double.base_url,
+                                folder=folder,
+                                database=database,
+                            )
                         )
-                    )
     return {
         "pending": pending,
         "repeat": repeat,
@@ -97,6 +109,8 @@ def figures(measured: dict[str, Any]) -> list[Figure]:
             "s",
             floor=floor,
             ratio=first / floor,
+            target=f"< {TARGET_SECONDS:g} s",
+            passed=first < TARGET_SECONDS,
         ),
         Figure(
             "peak RSS",
@@ -113,13 +127,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each, median kept")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
+    common.add_engine_options(parser)
     args = parser.parse_args(argv)
     pending, repeat = (500, 1) if args.smoke else (args.pending, args.repeat)
-    measured = asyncio.run(measure(pending, repeat))
+    with common.engine_server(args.engine, args.database_url) as server:
+        measured = asyncio.run(measure(pending, repeat, server))
     table = figures(measured)
-    common.print_table(f"Restart: {pending:,} deliveries pending", table)
-    result = {"smoke": args.smoke, **measured, "figures": common.figures_json(table)}
-    print(common.write_results("restart", result))
+    common.print_table(f"Restart on {args.engine}: {pending:,} deliveries pending", table)
+    result = {
+        "smoke": args.smoke,
+        "engine": args.engine,
+        **measured,
+        "figures": common.figures_json(table),
+    }
+    print(common.write_results(common.results_name("restart", args.engine), result))
     return result
 
 

@@ -1,7 +1,10 @@
 """Every benchmark still runs: each one once at tiny sizes (`--smoke`), writing its JSON.
 
 No timing is asserted here, only that each benchmark completes and reports the figures the docs
-quote; the figures themselves come from `make bench` (see docs/benchmarks.md).
+quote; the figures themselves come from `make bench` (see docs/benchmarks.md). Every benchmark
+runs on SQLite; two of those that run on either engine, cheap at smoke size, run on PostgreSQL
+too (a server of their own, as `bench/postgres.py` starts it), which covers the seeding of a
+PostgreSQL database by copy that all four share.
 """
 
 from __future__ import annotations
@@ -55,9 +58,23 @@ FIGURE_KEYS = {"value", "unit", "floor", "ratio", "target", "passed"}
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_benchmark_runs_at_smoke_size(name: str, tmp_path: Path) -> None:
+    _run_smoke(name, "sqlite", tmp_path)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", ["ledger", "restart"])
+def test_benchmark_runs_on_postgresql_at_smoke_size(name: str, tmp_path: Path) -> None:
+    _run_smoke(name, "postgresql", tmp_path)
+
+
+def _run_smoke(name: str, engine: str, tmp_path: Path) -> None:
     env = {**os.environ, "NEWSBOT_BENCH_RESULTS": str(tmp_path)}
+    server = os.environ.get("NEWSBOT_TEST_POSTGRES")
+    options = [] if engine == "sqlite" else ["--engine", engine]
+    if server and engine != "sqlite":
+        options += ["--database-url", server]
     completed = subprocess.run(
-        [sys.executable, "-m", f"bench.{name}", "--smoke"],
+        [sys.executable, "-m", f"bench.{name}", "--smoke", *options],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -66,9 +83,11 @@ def test_benchmark_runs_at_smoke_size(name: str, tmp_path: Path) -> None:
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    result = json.loads((tmp_path / f"{name}.json").read_text())
+    file = name if engine == "sqlite" else f"{name}-{engine}"
+    result = json.loads((tmp_path / f"{file}.json").read_text())
     keys, figures = EXPECTED[name]
-    assert result["benchmark"] == name and result["smoke"] is True
+    assert result["benchmark"] == file and result["smoke"] is True
+    assert result.get("engine", "sqlite") == engine
     assert {"nproc", "cpu", "python"} <= result["machine"].keys()
     assert keys <= result.keys()
     assert figures <= result["figures"].keys()
