@@ -33,6 +33,8 @@ from bot.store.db import Database, Row, Transaction, UnusableDatabase
 SQLITE_HEADER = b"SQLite format 3\x00"
 #: The table every newsbot database has from its first start on.
 OURS = "schema_migrations"
+#: Tries of the switch to WAL, a tenth of a second apart, while another process makes it.
+WAL_TRIES = 50
 
 
 def unusable(path: Path) -> str | None:
@@ -128,16 +130,32 @@ class SqliteDatabase(Database):
         connection = await aiosqlite.connect(path, isolation_level=None)
         database = cls(connection)
         try:
-            await database.execute("PRAGMA journal_mode = WAL")
+            await database.execute("PRAGMA busy_timeout = 5000")
+            await database._use_wal()
             # NORMAL in WAL mode survives a crash of the process; only power loss can roll back
             # the newest transactions, and those are re-sent rather than lost.
             await database.execute("PRAGMA synchronous = NORMAL")
             await database.execute("PRAGMA foreign_keys = ON")
-            await database.execute("PRAGMA busy_timeout = 5000")
         except BaseException:
             await connection.close()
             raise
         return database
+
+    async def _use_wal(self) -> None:
+        """Switch the file to write-ahead logging, waiting for another process doing the same.
+
+        Two instances starting together on a new file both ask for WAL; SQLite answers the
+        second "database is locked" at once rather than through the busy timeout, since a
+        change of journal mode takes the file for itself. The switch is tried again briefly.
+        """
+        for attempt in range(WAL_TRIES):
+            try:
+                await self.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == WAL_TRIES - 1:
+                    raise
+                await asyncio.sleep(0.1)
 
     async def close(self) -> None:
         """Close the connection (its worker thread would otherwise keep the process alive)."""
