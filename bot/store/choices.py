@@ -104,9 +104,8 @@ class ChoiceQueries:
         """A topic is closed or deleted: its categories go to General from now on. Returns
         the categories it had; an empty list when another delivery already dropped it."""
         async with self._db.transaction() as tx:
-            row = await tx.row(
-                "SELECT json_group_array(category) FROM topic_routes "
-                "WHERE chat_id = ? AND thread_id = ?",
+            rows = await tx.rows(
+                "SELECT category FROM topic_routes WHERE chat_id = ? AND thread_id = ?",
                 (chat_id, thread_id),
             )
             # Routed to General (0) rather than forgotten: they reach the group even when
@@ -115,7 +114,7 @@ class ChoiceQueries:
                 "UPDATE topic_routes SET thread_id = 0 WHERE chat_id = ? AND thread_id = ?",
                 (chat_id, thread_id),
             )
-        return sorted(json.loads(str(row[0]))) if row is not None else []
+        return sorted(str(row[0]) for row in rows)
 
     # --- digests ----------------------------------------------------------------------------
 

@@ -52,6 +52,10 @@ class Transaction(abc.ABC):
     async def row(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         """The first row of a query, seeing this transaction's own changes."""
 
+    @abc.abstractmethod
+    async def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Every row of a query, seeing this transaction's own changes."""
+
 
 class Database(abc.ABC):
     """One database, its writes serialised into explicit transactions."""

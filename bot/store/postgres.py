@@ -96,6 +96,10 @@ class PostgresTransaction(Transaction):
         found = await self._connection.fetchrow(to_postgres(sql), *params)
         return None if found is None else tuple(found)
 
+    async def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Every row of a query, seeing this transaction's own changes."""
+        return [tuple(row) for row in await self._connection.fetch(to_postgres(sql), *params)]
+
 
 class PostgresDatabase(Database):
     """A pool of asyncpg connections, with writes serialised into explicit transactions."""

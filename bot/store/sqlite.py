@@ -105,6 +105,11 @@ class SqliteTransaction(Transaction):
         async with self._connection.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
+    async def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Every row of a query, seeing this transaction's own changes."""
+        async with self._connection.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
 
 class SqliteDatabase(Database):
     """One aiosqlite connection, with writes serialised into explicit transactions."""
