@@ -221,5 +221,5 @@ class FencedDatabase(Database):
         return await self._inner.columns(table)
 
     async def continue_ids(self, table: str) -> None:
-        """Copying an installation is no fenced work."""
-        raise NotImplementedError("an installation is copied with the bot stopped")
+        """The wrapped database's own."""
+        await self._inner.continue_ids(table)
