@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(os.environ.get("NEWSBOT_BENCH_RESULTS") or ROOT / "bench" / "results")
 TOKEN = "123456789:AAbenchmarkBENCHMARKbenchmark_0000"
 RESULT_MARK = "BENCH-RESULT "
+#: The number of the breaking post the broadcast benchmarks send.
+BREAKING = 9_999_999
 CATEGORIES = ("World", "Business", "Thailand", "Asia Pacific", "Sport", "Tech", "Life", "Opinion")
 FIRST_CHAT = 1_000_000
 SUPERGROUP_BASE = -1_001_000_000_000
@@ -303,11 +305,28 @@ def write_posts(
     return written
 
 
-def write_breaking_post(folder: Path, number: int = 9_999_999) -> str:
+def write_breaking_post(folder: Path, number: int = BREAKING) -> str:
     """A fresh text-only post (a sendMessage card, as the floor sends); returns its id."""
     raw = post_text(number, date=datetime.now(UTC) - timedelta(minutes=1), image=False)
     (folder / f"breaking-{number}.md").write_text(raw, encoding="utf-8")
     return post_id(number)
+
+
+@contextlib.asynccontextmanager
+async def breaking_pending(folder: Path, chats: int, server: str | None) -> AsyncIterator[str]:
+    """A content folder with one breaking post, and a database (a file in `folder`, or one on
+    `server`) with it pending for `chats` chats: a broadcast cut off, as a restart finds it."""
+    content = folder / "content"
+    content.mkdir()
+    raw = post_text(BREAKING, date=datetime.now(UTC) - timedelta(minutes=5), image=False).encode()
+    (content / "breaking.md").write_bytes(raw)
+    async with database(
+        folder,
+        server,
+        chats=chats,
+        pending_post=(post_id(BREAKING), hashlib.sha256(raw).hexdigest()),
+    ) as url:
+        yield url
 
 
 def chat_ids(count: int) -> list[int]:

@@ -17,44 +17,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import hashlib
 import os
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench import common
 from bench.common import Figure
 
-BREAKING = 9_999_999
 #: What the issue promises: another instance delivers within this long of the active one's end.
 TARGET_SECONDS = 10.0
 #: Messages the active instance sends before it is stopped.
 SENT_BEFORE = 150
-
-
-@contextlib.asynccontextmanager
-async def _prepare(folder: Path, chats: int, server: str | None) -> AsyncIterator[str]:
-    """A content folder with the post, and a database with it pending for `chats` chats."""
-    content = folder / "content"
-    content.mkdir()
-    raw = common.post_text(
-        BREAKING, date=datetime.now(UTC) - timedelta(minutes=5), image=False
-    ).encode()
-    (content / "breaking.md").write_bytes(raw)
-    async with common.database(
-        folder,
-        server,
-        chats=chats,
-        pending_post=(common.post_id(BREAKING), hashlib.sha256(raw).hexdigest()),
-    ) as database:
-        yield database
 
 
 async def _launch(
@@ -86,7 +63,7 @@ async def _one(
     """One run: start both, stop the active one with `how`, time the next delivery."""
     with tempfile.TemporaryDirectory(prefix="bench-failover-") as name:
         folder = Path(name)
-        async with _prepare(folder, chats, server) as database:
+        async with common.breaking_pending(folder, chats, server) as database:
             already = int((await double.stats())["sent"])
             active = await _launch(folder, double.base_url, database, "first")
             standby = await _launch(folder, double.base_url, database, "second")

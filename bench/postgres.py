@@ -92,25 +92,9 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-@contextlib.asynccontextmanager
-async def fresh_database(url: str) -> AsyncIterator[str]:
+def fresh_database(url: str) -> contextlib.AbstractAsyncContextManager[str]:
     """A new, empty database on the server at `url`, as a URL; dropped afterwards."""
-    import asyncpg
-
-    name = f"bench_{os.getpid()}_{next(_databases)}"
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(f"CREATE DATABASE {name}")
-    finally:
-        await connection.close()
-    try:
-        yield with_database(url, name)
-    finally:
-        connection = await asyncpg.connect(url)
-        try:
-            await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        finally:
-            await connection.close()
+    return _database(url, f"bench_{os.getpid()}_{next(_databases)}")
 
 
 async def seed_from(source: Path, url: str) -> dict[str, int]:
@@ -133,24 +117,30 @@ async def seed_from(source: Path, url: str) -> dict[str, int]:
         await origin.close()
 
 
-@contextlib.asynccontextmanager
-async def copy_of(server: str, url: str) -> AsyncIterator[str]:
+def copy_of(server: str, url: str) -> contextlib.AbstractAsyncContextManager[str]:
     """A copy of the database at `url` (nobody connected to it), made by the server from it as
     a template; dropped afterwards."""
-    import asyncpg
-
     source = urlsplit(url).path.lstrip("/")
-    name = f"{source}_copy"
-    connection = await asyncpg.connect(server)
-    try:
-        await connection.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
-    finally:
-        await connection.close()
+    return _database(server, f"{source}_copy", template=source)
+
+
+@contextlib.asynccontextmanager
+async def _database(server: str, name: str, template: str | None = None) -> AsyncIterator[str]:
+    """The database `name` created on `server` (from `template`) for the block, as a URL."""
+    created = f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
+    await _run(server, created)
     try:
         yield with_database(server, name)
     finally:
-        connection = await asyncpg.connect(server)
-        try:
-            await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        finally:
-            await connection.close()
+        await _run(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+async def _run(server: str, statement: str) -> None:
+    """One administrative statement on its own connection (names made here, never input)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()

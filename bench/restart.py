@@ -14,20 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import hashlib
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench import common
 from bench.common import Figure
 
-BREAKING = 9_999_999
 #: What the issue asks of a restart with a million deliveries pending.
 TARGET_SECONDS = 2.0
 
@@ -50,24 +45,6 @@ async def newsbot(base_url: str, folder: str, database: str) -> dict[str, Any]:
     return {"start_seconds": ready, "first_delivery_seconds": first}
 
 
-@contextlib.asynccontextmanager
-async def _prepare(folder: Path, pending: int, server: str | None) -> AsyncIterator[str]:
-    """A content folder with the post, and a database with it pending for `pending` chats."""
-    content = folder / "content"
-    content.mkdir()
-    raw = common.post_text(
-        BREAKING, date=datetime.now(UTC) - timedelta(minutes=5), image=False
-    ).encode()
-    (content / "breaking.md").write_bytes(raw)
-    async with common.database(
-        folder,
-        server,
-        chats=pending,
-        pending_post=(common.post_id(BREAKING), hashlib.sha256(raw).hexdigest()),
-    ) as database:
-        yield database
-
-
 async def measure(pending: int, repeat: int, server: str | None = None) -> dict[str, Any]:
     """Alternate restarts with one pending delivery and with `pending`, each in a fresh child;
     on the PostgreSQL server at `server`, if given, else on SQLite."""
@@ -76,7 +53,7 @@ async def measure(pending: int, repeat: int, server: str | None = None) -> dict[
         for _ in range(repeat):
             for name, size in (("floor", 1), ("newsbot", pending)):
                 with tempfile.TemporaryDirectory(prefix="bench-restart-") as folder:
-                    async with _prepare(Path(folder), size, server) as database:
+                    async with common.breaking_pending(Path(folder), size, server) as database:
                         runs[name].append(
                             await asyncio.to_thread(
                                 common.run_in_child,
