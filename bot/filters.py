@@ -17,6 +17,7 @@ most `MOST_WORDS` filter words is then one set look-up, or one substring search:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -71,8 +72,9 @@ class PostWords:
 
     @classmethod
     def of(cls, post: Post) -> PostWords:
-        """The words of a post's headline, summary and tags."""
-        return cls("\n".join((post.title, post.summary_text, *post.tags)))
+        """The words of a post's headline, summary and tags, read once for all the chats a
+        broadcast checks them for (`Post` is a frozen value: a changed post is another key)."""
+        return _words_of(post)
 
     def has(self, word: str) -> bool:
         """Whether the (normalised) filter word is in the text as a whole word."""
@@ -82,6 +84,11 @@ class PostWords:
         if len(parts) == 1:
             return parts[0] in self._set
         return bool(parts) and f" {' '.join(parts)} " in self._joined
+
+
+@functools.lru_cache(maxsize=256)
+def _words_of(post: Post) -> PostWords:
+    return PostWords("\n".join((post.title, post.summary_text, *post.tags)))
 
 
 def normalise(word: str) -> str | None:
