@@ -83,6 +83,16 @@ class DeliveryQueries:
         call of this method) queues the rest. Returns deliveries queued.
         """
         now = time.time() if now is None else now
+        if posts:
+            await self._record_new(posts, now)
+        queued = 0
+        for row in await self._db.rows("SELECT id FROM posts WHERE queued_through IS NOT NULL"):
+            queued += await self._queue(str(row[0]), now)
+        return queued
+
+    async def _record_new(self, posts: Sequence[NewPost], now: float) -> None:
+        """Record posts with who each is for, in one transaction (a pass with nothing new
+        writes nothing)."""
         async with self._db.transaction() as tx:
             for post in posts:
                 await tx.execute(
@@ -104,10 +114,6 @@ class DeliveryQueries:
                         None if post.archived else BEFORE_EVERY_CHAT,
                     ),
                 )
-        queued = 0
-        for row in await self._db.rows("SELECT id FROM posts WHERE queued_through IS NOT NULL"):
-            queued += await self._queue(str(row[0]), now)
-        return queued
 
     async def _queue(self, post_id: str, now: float) -> int:
         """Queue the post's remaining chunks of chats at `now`; returns deliveries queued."""
