@@ -111,7 +111,7 @@ class Pace:
         Returns whether they did. The judgment is made at the rate in force: different chats
         refused within a second count as the overall limit when they are at least
         `OVERALL_REFUSALS_LEAST` and `OVERALL_REFUSED_SHARE` of the messages sent in that
-        second. At 30 a second that is two refusals, as it always was; at 1,000, fifty:
+        second. At 30 a second that is two refusals; at 1,000, fifty:
         scattered per-chat refusals (2% of messages, say) leave every other chat at full speed.
         """
         self.hold_chat(chat_id, delay)

@@ -272,14 +272,14 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(value.strip())
         if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError(f"not an https:// address: {value!r}")
+            raise ValueError(f"not an http(s):// address: {value!r}")
         return value.strip().rstrip("/")
 
     @field_validator("webhook_url")
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:
         if value is not None and urlsplit(value).scheme not in ("https", "http"):
-            raise ValueError(f"not an https:// address: {value!r}")
+            raise ValueError(f"not an http(s):// address: {value!r}")
         return value
 
     @field_validator("webhook_secret")

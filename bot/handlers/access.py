@@ -28,6 +28,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.calls import reply
+from bot.handlers.updates import where
 from bot.i18n import Texts, texts_for
 from bot.telegram_errors import classify
 
@@ -163,7 +164,7 @@ class Access:
         group); if not, they are told so with the text `refusal`."""
         if await self.check(update, bot, Need.CHAT_ADMIN) is Ruling.ALLOWED:
             return True
-        message, texts = update.message, texts_for(_language(update))
+        _, message, texts = where(update)
         if message is not None:
             await reply(message, texts(refusal))
         return False
@@ -215,8 +216,3 @@ class Access:
             log.info("channel membership unknown channel=%s error=%s", channel_id, exc)
             member = None
         return may_post(member)
-
-
-def _language(update: Update) -> str | None:
-    user = update.effective_user
-    return user.language_code if user is not None else None
