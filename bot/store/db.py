@@ -57,6 +57,10 @@ class Transaction(abc.ABC):
         """Every row of a query, seeing this transaction's own changes."""
 
 
+#: The engines' names (`Database.engine`).
+SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
+
+
 class Database(abc.ABC):
     """One database, its writes serialised into explicit transactions."""
 

@@ -27,11 +27,13 @@ BEFORE_EVERY_CHAT = -(2**63)
 # queueing began (?10: a chat that joins while a large broadcast is being queued gets its own
 # backlog instead, as if the queueing had been one moment), not past the post in the ledger
 # (`ledger`), and subscribed to everything, to one of the post's categories, or (categories
-# NULL) to anything at all; with a language, only chats reading it (or all).
+# NULL) to anything at all; with a language, only chats reading it (or all). The subscriptions
+# are bounded by the chunk too: PostgreSQL otherwise reads all of them for every chunk.
 _AUDIENCE = (
     "FROM chats AS c WHERE c.id > ?2 AND c.id <= ?3 AND c.active = 1 AND c.subscribed_at <= ?10"
     " AND (c.compacted_through IS NULL OR c.compacted_through <= ?4)"
-    " AND EXISTS (SELECT 1 FROM subscriptions AS s WHERE s.chat_id = c.id"
+    " AND EXISTS (SELECT 1 FROM subscriptions AS s"
+    "  WHERE s.chat_id = c.id AND s.chat_id > ?2 AND s.chat_id <= ?3"
     "  AND (CAST(?5 AS TEXT) IS NULL OR s.category = ?6"
     "   OR s.category IN (SELECT value FROM json_each(?5))))"
     " AND (CAST(?7 AS TEXT) IS NULL OR c.languages IS NULL"
@@ -139,10 +141,20 @@ class DeliveryQueries:
                     )
                     return queued
                 categories = audience["categories"]
+                # A chat of the chunk may have the post already (an editor pushed it, or a
+                # group's deliveries moved to its supergroup's id). Only then is each row
+                # checked for a conflict: that check is a third of the time of a million rows.
+                had = await tx.row(
+                    "SELECT 1 FROM deliveries WHERE post_id = ? AND chat_id > ? AND chat_id <= ? "
+                    "LIMIT 1",
+                    (post_id, cursor, int(end[0])),
+                )
                 queued += await tx.execute(
                     "INSERT INTO deliveries "
                     "(post_id, chat_id, priority, created_at, updated_at) "
-                    "SELECT ?1, c.id, ?8, ?9, ?9 " + _AUDIENCE + " ON CONFLICT DO NOTHING",
+                    "SELECT ?1, c.id, ?8, ?9, ?9 "
+                    + _AUDIENCE
+                    + (" ON CONFLICT DO NOTHING" if had else ""),
                     (
                         post_id,
                         cursor,

@@ -36,7 +36,14 @@ from typing import Any
 
 import asyncpg
 
-from bot.store.db import Database, DatabaseUnreachable, Row, Transaction, UnusableDatabase
+from bot.store.db import (
+    POSTGRESQL,
+    Database,
+    DatabaseUnreachable,
+    Row,
+    Transaction,
+    UnusableDatabase,
+)
 from bot.store.dialect import to_postgres
 from bot.store.location import REDACTED, PostgresUrl
 
@@ -104,7 +111,7 @@ class PostgresTransaction(Transaction):
 class PostgresDatabase(Database):
     """A pool of asyncpg connections, with writes serialised into explicit transactions."""
 
-    engine = "PostgreSQL"
+    engine = POSTGRESQL
 
     def __init__(self, pool: Any, url: PostgresUrl) -> None:
         self._pool = pool

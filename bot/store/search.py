@@ -45,13 +45,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.store.db import Database
+from bot.store.db import POSTGRESQL, SQLITE, Database
 
 #: The shortest term the trigram index can find; shorter ones go to the word index.
 TRIGRAM = 3
-
-#: The engines' names (`Database.engine`).
-SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
 
 #: The index's own tables, which `newsbot migrate-db` leaves out: the bot rebuilds the index
 #: from the content folder (an FTS5 index's shadow tables are named after it, `search_words_data`).

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.store.db import Database, Row, Transaction, UnusableDatabase
+from bot.store.db import SQLITE, Database, Row, Transaction, UnusableDatabase
 
 #: The first bytes of every SQLite 3 database file.
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -114,7 +114,7 @@ class SqliteTransaction(Transaction):
 class SqliteDatabase(Database):
     """One aiosqlite connection, with writes serialised into explicit transactions."""
 
-    engine = "SQLite"
+    engine = SQLITE
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection

@@ -131,3 +131,21 @@ async def test_a_push_finishes_the_scans_queueing_first(
     assert await store.add_posts([NewPost("P", "p", ("sport",))]) == 2
     assert await store.push("P", "p", category=None, priority=10) == 1
     assert sorted(d.chat_id for d in await store.due(now=1e12)) == [1, 2, 3]
+
+
+async def test_a_chat_that_has_the_post_already_is_not_queued_it_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deliveries, "QUEUE_CHUNK", 3)
+    for chat in range(1, 11):
+        await store.subscribe(chat, "private", None)
+    queueing = asyncio.create_task(store.add_posts([NewPost("P", "p")]))
+    while not queueing.done():
+        if len(await store.due(now=1e12)) > 3:  # the first chunk is committed (see above)
+            queueing.cancel()
+    await asyncio.gather(queueing, return_exceptions=True)
+    # A group queued in the first chunk becomes a supergroup whose id a later chunk covers.
+    await store.migrate_chat(1, 20)
+
+    await store.add_posts([])
+    assert sorted(d.chat_id for d in await store.due(now=1e12)) == [*range(2, 11), 20]

@@ -123,6 +123,21 @@ async def test_instances_starting_together_migrate_once(url: PostgresUrl) -> Non
             await store.close()
 
 
+async def test_queued_deliveries_check_no_foreign_key(url: PostgresUrl) -> None:
+    """Each row's check would lock its chat's row: most of the time of a large broadcast."""
+    store = await Store.open(url)
+    await store.close()
+    connection = await asyncpg.connect(url.dsn)
+    try:
+        keys = await connection.fetchval(
+            "SELECT count(*) FROM pg_constraint "
+            "WHERE conrelid = 'deliveries'::regclass AND contype = 'f'"
+        )
+    finally:
+        await connection.close()
+    assert keys == 0
+
+
 def test_sql_is_translated_where_the_engines_differ() -> None:
     assert to_postgres("SELECT ? FROM t WHERE a = '?' AND b = ?") == (
         "SELECT $1 FROM t WHERE a = '?' AND b = $2"
