@@ -104,3 +104,8 @@ class Database(abc.ABC):
     @abc.abstractmethod
     async def continue_ids(self, table: str) -> None:
         """After rows were copied in with their `id`s, make new rows' ids follow them."""
+
+    @abc.abstractmethod
+    async def reclaim(self, table: str) -> None:
+        """Make the room of the table's deleted rows usable for new ones now, without holding
+        up other queries, so a table that deletes as much as it adds stays the same size."""

@@ -14,6 +14,9 @@ never lets a deleted row's post through. It also keeps out the few older posts t
 had (it read other categories then); they are older than the retention, a couple of days at
 least, and a push of one is for the readers who have not had it among those who joined since.
 
+The room the deleted rows leave is made reusable at once (`Database.reclaim`): on PostgreSQL,
+waiting for autovacuum let the table grow on for days after the retention was full.
+
 The rows go in small batches, each its own short transaction, so a reader's command waits for
 one batch at most, never for the whole compaction. Batches walk the table by id, which follows
 the order rows were queued in, and stop at the first row queued after the cut-off: no row that
@@ -82,6 +85,8 @@ class LedgerQueries:
             if float(rows[-1][5]) >= before or len(rows) < batch:
                 break  # rows are queued in id order: none after this one is old enough
             await asyncio.sleep(0)
+        if deleted:
+            await self._db.reclaim("deliveries")
         return Compaction(deleted=deleted, chats=len(chats))
 
     async def _forget(self, rows: list[tuple[int, int]], before: float) -> None:

@@ -232,6 +232,13 @@ class PostgresDatabase(Database):
             (str(sequence),),
         )
 
+    async def reclaim(self, table: str) -> None:
+        """`VACUUM` the table, outside any transaction and the write lock: it takes no lock
+        that writes wait for. Deleted rows' room is otherwise reused only once autovacuum
+        comes round, which in a busy table is late enough for the table to keep growing."""
+        async with self._connection() as connection:
+            await connection.execute(f"VACUUM {table}")
+
 
 def _redact(url: PostgresUrl, exc: BaseException) -> str:
     """The error's text with the URL's password removed, or its kind when it has none."""

@@ -208,3 +208,6 @@ class SqliteDatabase(Database):
 
     async def continue_ids(self, table: str) -> None:
         """Nothing to do: a new rowid is always one past the largest in the table."""
+
+    async def reclaim(self, table: str) -> None:
+        """Nothing to do: SQLite reuses a deleted row's pages from the commit on."""

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from bot.store import NewPost, Outcome, RevisionOutcome, Status, Store
+from bot.store.db import SQLITE
 
 DAY = 86_400.0
 
@@ -101,3 +102,27 @@ async def test_a_readers_command_goes_between_batches(store: Store) -> None:
         seen.add(await store.ledger_rows())
     assert (await compaction).deleted == 4_000
     assert any(0 < rows < 4_000 for rows in seen)  # not one transaction holding every write
+
+
+async def _deliveries_size(store: Store) -> int:
+    """Pages (SQLite: the file's, free ones included) or bytes (PostgreSQL) of the table."""
+    database = store._db
+    if database.engine == SQLITE:
+        return int(str(await database.scalar("PRAGMA page_count")))
+    return int(str(await database.scalar("SELECT pg_relation_size('deliveries')")))
+
+
+async def test_the_room_of_compacted_rows_is_used_again(store: Store) -> None:
+    """A day's new rows take the place of those compacted, so the table stops growing, on
+    PostgreSQL too, where the room of deleted rows waits for a vacuum."""
+    for chat in range(1, 401):
+        await store.subscribe(chat, "private", None)
+    now = time.time() - 10 * DAY
+    sizes = []
+    for day in range(5):
+        for number in range(5):
+            await sent(store, f"D{day}-{number}", now=now + day * DAY)
+        await store.compact_ledger(before=now + (day - 1.5) * DAY)  # two days' rows stay
+        sizes.append(await _deliveries_size(store))
+    assert await store.ledger_rows() == 4_000
+    assert max(sizes[3:]) <= sizes[2] * 1.05, sizes  # SQLite's posts table grows a little
