@@ -8,7 +8,6 @@ parameter whose type nothing else names). `to_postgres` rewrites the rest:
 - types in `CREATE TABLE` and `ALTER TABLE`: `INTEGER` becomes `BIGINT` (Telegram's chat ids
   exceed 32 bits), `REAL` becomes `DOUBLE PRECISION` (Unix seconds with their fraction need it),
   and an `INTEGER PRIMARY KEY` (SQLite's rowid) an identity column; `WITHOUT ROWID` is dropped;
-- `INSERT OR IGNORE` becomes `INSERT ... ON CONFLICT DO NOTHING`;
 - `json_each(x)`, SQLite's way to read a JSON list as rows, becomes
   `json_array_elements_text(CAST(x AS json))`, whose column is also `value`; written
   `json_each(x) AS j`, it also numbers the elements as `j.key` (from 1 rather than 0: only their
@@ -31,8 +30,6 @@ _ROWID = re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\b", re.IGNORECASE)
 _INTEGER = re.compile(r"\bINTEGER\b", re.IGNORECASE)
 _REAL = re.compile(r"\bREAL\b", re.IGNORECASE)
 _WITHOUT_ROWID = re.compile(r"\)\s*WITHOUT\s+ROWID\s*$", re.IGNORECASE)
-_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
-_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -58,13 +55,7 @@ def to_postgres(sql: str) -> str:
             part = _REAL.sub("DOUBLE PRECISION", part)
             part = _WITHOUT_ROWID.sub(")", part)
         parts[index] = part
-    translated = "".join(parts)
-    if _INSERT_OR_IGNORE.match(translated):
-        translated = _INSERT_OR_IGNORE.sub("INSERT INTO", translated, count=1)
-        returning = _RETURNING.search(translated)
-        at = returning.start() if returning else len(translated)
-        translated = f"{translated[:at].rstrip()} ON CONFLICT DO NOTHING {translated[at:]}".strip()
-    return translated
+    return "".join(parts)
 
 
 def _json_each(match: re.Match[str]) -> str:

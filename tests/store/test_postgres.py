@@ -150,9 +150,6 @@ def test_sql_is_translated_where_the_engines_differ() -> None:
     assert to_postgres("CREATE TABLE s (a TEXT, PRIMARY KEY (a)) WITHOUT ROWID") == (
         "CREATE TABLE s (a TEXT, PRIMARY KEY (a))"
     )
-    assert to_postgres("INSERT OR IGNORE INTO t (a) VALUES (?)") == (
-        "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING"
-    )
     assert to_postgres("SELECT j.value FROM json_each(?) AS j ORDER BY j.key") == (
         "SELECT j.value FROM json_array_elements_text(CAST($1 AS json)) "
         "WITH ORDINALITY AS j(value, key) ORDER BY j.key"
