@@ -1,17 +1,21 @@
 """newsbot's messages as python-telegram-bot calls: rendered parameters (plain Bot API JSON) as
 the objects PTB's methods take, the photo Telegram's answer holds, plain-text answers cut to
-Telegram's length limit, and a broadcast's send as plain JSON both ways (`send`)."""
+Telegram's length limit, an edit in place that may find nothing to change, and a broadcast's
+send as plain JSON both ways (`send`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram.error import TelegramError
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.render import split_text
+from bot.telegram_errors import Fault, classify
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +90,13 @@ async def reply(message: Message, text: str, **kwargs: Any) -> Message:
     for piece in first:
         await message.reply_text(piece)
     return await message.reply_text(last, **kwargs)
+
+
+async def edit_in_place(editing: Awaitable[object]) -> None:
+    """Edit a message a reader tapped; one that already reads so is no failure (a double tap,
+    or the same page asked for again)."""
+    try:
+        await editing
+    except TelegramError as exc:
+        if classify(exc).fault is not Fault.NOT_MODIFIED:
+            raise

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.error import BadRequest
 
-from bot.calls import keyboard, link_preview, photo_file_id, reply
+from bot.calls import edit_in_place, keyboard, link_preview, photo_file_id, reply
 from bot.posts import Post, Run
 from bot.render import READ_MORE, TEXT_LIMIT, render, utf16_len
 from tests.double import TelegramDouble
@@ -111,3 +112,17 @@ async def test_a_long_answer_is_cut_at_line_breaks_and_the_keyboard_goes_last(
     assert "\n".join(piece.params["text"] for piece in pieces).splitlines() == lines
     assert ["reply_markup" in piece.params for piece in pieces] == [False, False, True]
     assert last.message_id == double.messages_to(READER)[-1]["message_id"]
+
+
+# --- edits in place -------------------------------------------------------------------------------
+
+
+async def test_an_edit_that_changes_nothing_is_no_failure_and_others_still_raise(
+    bot: Bot, double: TelegramDouble
+) -> None:
+    sent = await bot.send_message(READER, "Page 1")
+    await edit_in_place(bot.edit_message_text("Page 2", READER, sent.message_id))
+    await edit_in_place(bot.edit_message_text("Page 2", READER, sent.message_id))  # a double tap
+    assert double.messages_to(READER)[-1]["text"] == "Page 2"
+    with pytest.raises(BadRequest):
+        await edit_in_place(bot.edit_message_text("Page 3", READER, sent.message_id + 99))

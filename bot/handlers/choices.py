@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.calls import reply
+from bot.calls import edit_in_place, reply
 from bot.choices import SETTINGS_PREFIX, ChoiceDesk
 from bot.handlers.access import Access
 from bot.handlers.deps import Deps
@@ -26,7 +26,6 @@ from bot.handlers.updates import Context, where
 from bot.i18n import Texts
 from bot.readers import ReaderDesk
 from bot.subscriptions import Button
-from bot.telegram_errors import Fault, classify
 from bot.topics import icon_color, topic_name
 
 log = logging.getLogger(__name__)
@@ -107,14 +106,14 @@ class ChoiceCommands:
             keyboard = await self._readers.keyboard(chat.id, texts)
             rows = keyboard.rows or []
             await query.answer()
-            await _edit(query.edit_message_text(keyboard.text, reply_markup=markup(rows)))
+            await edit_in_place(query.edit_message_text(keyboard.text, reply_markup=markup(rows)))
             return
         screen = await self.desk.press(chat.id, press.data, texts)
         if screen is None:
             await query.answer(texts("button.stale"))
             return
         await query.answer()
-        await _edit(query.edit_message_text(screen.text, reply_markup=markup(screen.rows)))
+        await edit_in_place(query.edit_message_text(screen.text, reply_markup=markup(screen.rows)))
 
     # --- forum topics -------------------------------------------------------------------------
 
@@ -175,12 +174,3 @@ class ChoiceCommands:
 
     async def _may_change(self, update: Update, context: Context) -> bool:
         return await self._access.may_change(update, context.bot, "choices.admins_only")
-
-
-async def _edit(editing: Awaitable[object]) -> None:
-    """Edit the tapped message; one that already reads so is no failure."""
-    try:
-        await editing
-    except TelegramError as exc:
-        if classify(exc).fault is not Fault.NOT_MODIFIED:
-            raise

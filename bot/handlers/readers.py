@@ -19,11 +19,11 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.calls import reply
+from bot.calls import edit_in_place, reply
 from bot.handlers.access import Access
 from bot.handlers.deps import Deps
 from bot.handlers.menu import CommandMenu
@@ -142,7 +142,7 @@ class ReaderCommands:
         press = await self.desk.press(chat_ref(pressed.chat), pressed.data, pressed.texts)
         await query.answer(press.notice)
         if press.change is not None and press.rows is not None:
-            await _redraw(query, press.rows)
+            await edit_in_place(query.edit_message_reply_markup(markup(press.rows)))
             await self.desk.welcome(press.change)
 
     # --- helpers --------------------------------------------------------------------------------
@@ -209,12 +209,3 @@ class ReaderCommands:
             await asyncio.sleep(trouble.retry_after)
             trouble = await attempt()
         return trouble
-
-
-async def _redraw(query: CallbackQuery, rows: list[list[Button]]) -> None:
-    """Edit the pressed keyboard in place; a keyboard that already reads so is no failure."""
-    try:
-        await query.edit_message_reply_markup(markup(rows))
-    except TelegramError as exc:
-        if classify(exc).fault is not Fault.NOT_MODIFIED:
-            raise

@@ -32,9 +32,8 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import TelegramError
 
-from bot.calls import reply
+from bot.calls import edit_in_place, reply
 from bot.handlers.deps import Deps
 from bot.handlers.updates import Context, where
 from bot.i18n import texts_for
@@ -42,7 +41,6 @@ from bot.posts import Post, safe_url
 from bot.render import render, share_query
 from bot.search import Finder, ResultList, read_button, result_list
 from bot.subscriptions import Button
-from bot.telegram_errors import Fault, classify
 from bot.throttle import ReaderThrottle, Verdict
 
 log = logging.getLogger(__name__)
@@ -98,11 +96,7 @@ class SearchCommands:
         results = await self.finder.find(words, _now(), page=pressed[1])
         page = result_list(results, texts, pressed[0], zone=self._zone)
         await query.answer()
-        try:
-            await query.edit_message_text(page.html, parse_mode="HTML", **_shown(page))
-        except TelegramError as exc:
-            if classify(exc).fault is not Fault.NOT_MODIFIED:
-                raise
+        await edit_in_place(query.edit_message_text(page.html, parse_mode="HTML", **_shown(page)))
 
     async def inline(self, update: Update, _: Context) -> None:
         """`@newsbot words` in any chat: matching articles, or the newest with no words."""
