@@ -214,7 +214,7 @@ def _article(post: Post, card: Card, found: list[Badge], zone: tzinfo) -> str:
             f'rel="noopener noreferrer"><span class="site">{_text(site_name(post.url))}</span>'
             f'<span class="headline">{_text(post.title)}</span></a>'
         )
-    moment = post.date.astimezone(zone) if post.has_time else post.date
+    moment = post.date_in(zone)
     parts.append(f'<span class="time">{moment:%H:%M}</span></div>' if post.has_time else "</div>")
     if post.url:
         parts.append(
@@ -222,7 +222,7 @@ def _article(post: Post, card: Card, found: list[Badge], zone: tzinfo) -> str:
             f'rel="noopener noreferrer">{READ_MORE}</a>'
         )
     names = " · ".join(c.name for c in post.categories) or "no category"
-    when = f"{moment:%d %b %Y, %H:%M %Z}" if post.has_time else f"{post.date:%d %b %Y}"
+    when = f"{moment:%d %b %Y, %H:%M %Z}" if post.has_time else f"{moment:%d %b %Y}"
     parts.append(
         f'<p class="facts"><span class="category">{_text(names)}</span> · '
         f'<time datetime="{_attr(post.date.isoformat())}">{_text(when)}</time> · '

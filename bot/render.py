@@ -231,11 +231,10 @@ def render(
     photo = (image or post.image or post.photo_id) if with_image else None
     limit = CAPTION_LIMIT if photo else TEXT_LIMIT
 
+    moment = post.date_in(zone)
+    dateline = f"{moment.day} {moment:%b %Y}"
     if post.has_time:
-        moment = post.date.astimezone(zone)
-        dateline = f"{moment.day} {moment:%b %Y, %H:%M} {moment.tzname() or ''}".rstrip()
-    else:  # a date alone is the day the newsroom wrote, in its own zone: no time, no shift
-        dateline = f"{post.date.day} {post.date:%b %Y}"
+        dateline = f"{dateline}, {moment:%H:%M} {moment.tzname() or ''}".rstrip()
     shown = post.categories[:MAX_CATEGORIES_SHOWN]
     labels = [_fit(c.name, MAX_LABEL) for c in shown]
     if post.breaking and BREAKING not in (name.upper() for name in labels):

@@ -218,6 +218,6 @@ def _headline(post: Post) -> str:
 
 
 def _dateline(post: Post, zone: tzinfo) -> str:
-    moment = post.date.astimezone(zone) if post.has_time else post.date
+    moment = post.date_in(zone)
     day = f"{moment.day} {moment:%b %Y}"
     return f"{post.category.name} · {day}" if post.category is not None else day

@@ -12,7 +12,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -99,6 +99,11 @@ class Post:
         if not self.has_time:  # only then: every other post's digest stays what it was
             shown += " date only"
         return hashlib.sha256(shown.encode()).hexdigest()
+
+    def date_in(self, zone: tzinfo) -> datetime:
+        """The post's date as a reader in `zone` reads it: its moment there when it has a time
+        of day; a date alone is the day the newsroom wrote, in its own zone, never shifted."""
+        return self.date.astimezone(zone) if self.has_time else self.date
 
     def is_live(self, now: datetime) -> bool:
         """Whether readers may see the post at `now`: published, not retracted, not future."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -119,3 +119,11 @@ def test_a_post_is_live_once_published_and_due_until_retracted() -> None:
 
 def test_a_rejection_reads_as_the_file_and_its_reason() -> None:
     assert str(Rejection(Path("news/a.md"), "no date")) == "news/a.md: no date"
+
+
+def test_a_date_alone_is_never_shifted_into_a_readers_zone() -> None:
+    west = timezone(timedelta(hours=-8))
+    midnight = datetime(2026, 11, 20, tzinfo=UTC)
+    timed = replace(STORY, date=midnight)
+    assert timed.date_in(west).day == 19  # the moment, where the reader is
+    assert replace(timed, has_time=False).date_in(west).day == 20  # the day the newsroom wrote
