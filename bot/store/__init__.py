@@ -58,6 +58,7 @@ from bot.store.model import (
     Status,
 )
 from bot.store.postgres import PostgresDatabase
+from bot.store.queueing import QueueingQueries
 from bot.store.reports import STOPPED, Figures, Report, ReportQueries
 from bot.store.revisions import RevisionQueries
 from bot.store.schema import MIGRATIONS
@@ -107,6 +108,7 @@ __all__ = [
 class Store(
     ChatQueries,
     ChoiceQueries,
+    QueueingQueries,
     DeliveryQueries,
     RevisionQueries,
     StatsQueries,
