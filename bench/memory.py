@@ -29,6 +29,8 @@ from bench import common
 from bench.common import Figure
 
 TARGET_MB = 150.0
+#: Seconds between two readings of the resident memory during the broadcast.
+SAMPLE_EVERY = 10.0
 
 
 def current_rss_mb() -> float:
@@ -69,11 +71,18 @@ async def newsbot(
         if broadcast and chats:
             common.write_breaking_post(content)
             bot.rescan()
-            if broadcast_for is None:
-                await common.wait_until(lambda: bot.sender.sent >= chats, 120 + 3 * chats / rate)
-            else:
-                await asyncio.sleep(broadcast_for)
+            began = time.perf_counter()
+            longest = broadcast_for if broadcast_for is not None else 120 + 3 * chats / rate
+            samples: list[tuple[float, int, float]] = []  # (seconds, messages sent, RSS in MB)
+            while bot.sender.sent < chats and time.perf_counter() - began < longest:
+                await asyncio.sleep(SAMPLE_EVERY)
+                samples.append(
+                    (time.perf_counter() - began, bot.sender.sent, round(current_rss_mb(), 1))
+                )
+            if broadcast_for is None and bot.sender.sent < chats:
+                raise TimeoutError(f"{bot.sender.sent} of {chats} sent in {longest:.0f} s")
             result["sent"] = bot.sender.sent
+            result["during_broadcast"] = samples
             result["after_broadcast_rss_mb"] = round(current_rss_mb(), 1)
     finally:
         await bot.stop()
