@@ -171,14 +171,16 @@ class SqliteDatabase(Database):
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One write transaction: committed if the block completes, else rolled back."""
         async with self._write:
-            await self._connection.execute("BEGIN IMMEDIATE")
             try:
+                await self._connection.execute("BEGIN IMMEDIATE")
                 yield SqliteTransaction(self._connection)
                 await self._connection.execute("COMMIT")
             except BaseException:
-                # A failed statement or COMMIT may already have ended the transaction; one left
-                # open would make every later BEGIN fail.
-                if self._connection.in_transaction:
+                # A transaction left open makes every later BEGIN fail. A cancelled caller's
+                # BEGIN or COMMIT may still be running in the connection's thread, so whether
+                # one is open cannot be read here: the ROLLBACK is queued behind it, and finds
+                # nothing to end when the statement or COMMIT that failed already ended it.
+                with contextlib.suppress(sqlite3.OperationalError):
                     await self._connection.execute("ROLLBACK")
                 raise
 
