@@ -13,6 +13,10 @@ handling of faults does not depend on which transport carried the request. This 
 moves bytes, and maps the transport's own failures onto PTB's: a timeout is `TimedOut`, any
 other connection trouble is `NetworkError`, as `HTTPXRequest` does.
 
+**Proxies.** `HTTPS_PROXY`, `NO_PROXY` and the like apply, as they do to PTB's own transport,
+but are read once per host: aiohttp's `trust_env` reads them (and `~/.netrc`) in a thread for
+every request, two hand-offs to a thread per message of a broadcast.
+
 **Late answers.** A request that timed out may still have been carried out: Telegram delivered
 the message, and its answer was on its way. With `late_answer` set, such a request is not cut
 off when its caller gives up: the caller gets `TimedOut` on time, the exchange goes on for up to
@@ -31,12 +35,16 @@ from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 _JSON = {"Content-Type": "application/json"}
+#: The proxy a host is reached through (None: directly), and the proxy's credentials.
+Route = tuple[URL | None, aiohttp.BasicAuth | None]
 
 #: How much longer than its caller a request that may have been carried out waits for its answer.
 LATE_ANSWER_SECONDS = 30.0
@@ -72,6 +80,7 @@ class AiohttpRequest(BaseRequest):
         "_pool_size",
         "_pool_timeout",
         "_read_timeout",
+        "_routes",
         "_session",
         "_write_timeout",
         "late_answer",
@@ -94,6 +103,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._routes: dict[str, Route] = {}
         self._late_waiting = 0
         self.late_answer: Callable[[bytes], None] | None = None
         """Given the body of a successful answer that came after its request timed out."""
@@ -112,8 +122,7 @@ class AiohttpRequest(BaseRequest):
                 headers={"User-Agent": self.USER_AGENT},
                 # PTB reads the answer's JSON itself, and never wants cookies.
                 cookie_jar=aiohttp.DummyCookieJar(),
-                # HTTPS_PROXY and the like apply, as they do to PTB's own transport.
-                trust_env=True,
+                trust_env=False,  # the environment's proxies are read once (`_route`)
             )
 
     async def shutdown(self) -> None:
@@ -161,13 +170,28 @@ class AiohttpRequest(BaseRequest):
         # Each exchange waiting for a late answer holds a connection: a quarter of the pool at
         # most, so a server that hangs cannot take the sender's connections away.
         patient = self._late_waiting < max(1, self._pool_size // 4)
+        route = self._route(url)
         if self.late_answer is None or files or read is None or not patient:
-            return await _exchange(session, method, url, body, timeout)
-        return await self._patiently(session, method, url, body, timeout, read)
+            return await _exchange(session, route, method, url, body, timeout)
+        return await self._patiently(session, route, method, url, body, timeout, read)
+
+    def _route(self, url: str) -> Route:
+        """How requests to the URL's host go: through the proxy the environment names for it
+        (`HTTPS_PROXY`, `NO_PROXY`, ...), else directly; looked up once per host."""
+        origin = "/".join(url.split("/", 3)[:3])  # "https://api.telegram.org"
+        route = self._routes.get(origin)
+        if route is None:
+            try:
+                route = get_env_proxy_for_url(URL(origin))
+            except LookupError:
+                route = (None, None)
+            self._routes[origin] = route
+        return route
 
     async def _patiently(
         self,
         session: aiohttp.ClientSession,
+        route: Route,
         method: str,
         url: str,
         body: bytes | aiohttp.FormData | None,
@@ -185,7 +209,7 @@ class AiohttpRequest(BaseRequest):
             sock_read=read + LATE_ANSWER_SECONDS,
         )
         exchange = loop.create_task(
-            _connected_exchange(connected, session, method, url, body, patient)
+            _connected_exchange(connected, session, route, method, url, body, patient)
         )
         try:
             await connected  # set-up keeps its own timeouts; a failed one ends here too
@@ -213,6 +237,7 @@ class AiohttpRequest(BaseRequest):
 async def _connected_exchange(
     connected: asyncio.Future[None],
     session: aiohttp.ClientSession,
+    route: Route,
     method: str,
     url: str,
     body: bytes | aiohttp.FormData | None,
@@ -220,7 +245,7 @@ async def _connected_exchange(
 ) -> tuple[int, bytes]:
     _CONNECTED.set(connected)
     try:
-        return await _exchange(session, method, url, body, limits)
+        return await _exchange(session, route, method, url, body, limits)
     finally:
         if not connected.done():
             connected.set_result(None)
@@ -228,6 +253,7 @@ async def _connected_exchange(
 
 async def _exchange(
     session: aiohttp.ClientSession,
+    route: Route,
     method: str,
     url: str,
     body: bytes | aiohttp.FormData | None,
@@ -244,6 +270,8 @@ async def _exchange(
             headers=_JSON if isinstance(body, bytes) else None,
             timeout=limits,
             allow_redirects=False,
+            proxy=route[0],
+            proxy_auth=route[1],
         ) as response:
             return response.status, await response.read()
     except TimeoutError as err:  # aiohttp's own timeouts derive from it too

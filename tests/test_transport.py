@@ -106,6 +106,26 @@ async def test_refused_connection_is_a_network_error() -> None:
         await request.shutdown()
 
 
+async def test_the_environments_proxy_carries_the_requests(
+    double: TelegramDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The double stands in for the proxy: the Bot API's own host does not exist, so only a
+    request that went through the proxy is answered. The proxy is read once, not per request."""
+    monkeypatch.setenv("HTTP_PROXY", double.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with Bot(
+        TOKEN, base_url="http://api.telegram.invalid/bot", request=AiohttpRequest(2)
+    ) as bot:
+        await bot.send_message(42, "through the proxy")
+        monkeypatch.delenv("HTTP_PROXY")
+        await bot.send_message(42, "through it still")
+    assert [call.params["text"] for call in double.calls("sendMessage")] == [
+        "through the proxy",
+        "through it still",
+    ]
+
+
 async def test_session_reopens_after_shutdown(double: TelegramDouble) -> None:
     request = AiohttpRequest(2)
     bot = Bot(TOKEN, base_url=double.base_url, request=request)
