@@ -28,7 +28,9 @@ from typing import Any
 from bench import common
 from bench.common import Figure
 
+#: The most the bot may hold: 150 MB at a newsroom's 100,000 chats, 250 MB at a million.
 TARGET_MB = 150.0
+TARGET_MB_MILLION = 250.0
 #: Seconds between two readings of the resident memory during the broadcast.
 SAMPLE_EVERY = 10.0
 
@@ -74,11 +76,10 @@ async def newsbot(
             began = time.perf_counter()
             longest = broadcast_for if broadcast_for is not None else 120 + 3 * chats / rate
             samples: list[tuple[float, int, float]] = []  # (seconds, messages sent, RSS in MB)
-            while bot.sender.sent < chats and time.perf_counter() - began < longest:
-                await asyncio.sleep(SAMPLE_EVERY)
-                samples.append(
-                    (time.perf_counter() - began, bot.sender.sent, round(current_rss_mb(), 1))
-                )
+            while bot.sender.sent < chats and (elapsed := time.perf_counter() - began) < longest:
+                await asyncio.sleep(0.05)
+                if elapsed >= SAMPLE_EVERY * (len(samples) + 1):
+                    samples.append((elapsed, bot.sender.sent, round(current_rss_mb(), 1)))
             if broadcast_for is None and bot.sender.sent < chats:
                 raise TimeoutError(f"{bot.sender.sent} of {chats} sent in {longest:.0f} s")
             result["sent"] = bot.sender.sent
@@ -136,6 +137,7 @@ def figures(measured: dict[str, Any]) -> list[Figure]:
     """The table: peak RSS against the empty bot, settled and after the broadcast."""
     loaded, empty = measured["runs"]["newsbot"], measured["runs"]["floor"]
     peak = loaded["peak_rss_mb"]
+    target = TARGET_MB_MILLION if measured["chats"] > 100_000 else TARGET_MB
     return [
         Figure(
             "peak RSS",
@@ -143,8 +145,8 @@ def figures(measured: dict[str, Any]) -> list[Figure]:
             "MB",
             floor=empty["peak_rss_mb"],
             ratio=peak / empty["peak_rss_mb"],
-            target=f"< {TARGET_MB:g} MB",
-            passed=peak < TARGET_MB,
+            target=f"< {target:g} MB",
+            passed=peak < target,
         ),
         Figure(
             "RSS settled, before the broadcast",

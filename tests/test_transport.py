@@ -111,14 +111,14 @@ async def test_the_environments_proxy_carries_the_requests(
 ) -> None:
     """The double stands in for the proxy: the Bot API's own host does not exist, so only a
     request that went through the proxy is answered. The proxy is read once, not per request."""
+    for name in ("http_proxy", "NO_PROXY", "no_proxy"):  # a lower-case name would win
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", double.url)
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
     async with Bot(
         TOKEN, base_url="http://api.telegram.invalid/bot", request=AiohttpRequest(2)
     ) as bot:
         await bot.send_message(42, "through the proxy")
-        monkeypatch.delenv("HTTP_PROXY")
+        monkeypatch.delenv("HTTP_PROXY")  # read once: the next request still goes through it
         await bot.send_message(42, "through it still")
     assert [call.params["text"] for call in double.calls("sendMessage")] == [
         "through the proxy",

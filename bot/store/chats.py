@@ -15,6 +15,7 @@ from collections.abc import Set as AbstractSet
 
 from bot.store.db import Database, Row, Transaction
 from bot.store.model import ALL, Chat, Joined, Status
+from bot.store.queueing import queue_chats
 
 
 class ChatQueries:
@@ -122,6 +123,23 @@ class ChatQueries:
                 "  WHERE other.chat_id = ?1 AND other.post_id = deliveries.post_id)",
                 (new_id, old_id),
             )
+            # A post being queued a chunk at a time whose cursor is past the new id but not yet
+            # at the old one would reach the chat under neither (a supergroup's id is lower
+            # than its group's): it is queued for the new id now.
+            for post_id, audience, first_seen in await tx.rows(
+                "SELECT id, audience, first_seen FROM posts "
+                "WHERE queued_through IS NOT NULL AND queued_through >= ? AND queued_through < ?",
+                (new_id, old_id),
+            ):
+                await queue_chats(
+                    tx,
+                    str(post_id),
+                    json.loads(str(audience)),
+                    float(first_seen),
+                    after=new_id - 1,
+                    through=new_id,
+                    now=time.time(),
+                )
             await tx.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_id,))
             await tx.execute("DELETE FROM chats WHERE id = ?", (old_id,))
 

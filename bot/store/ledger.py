@@ -8,7 +8,7 @@ that matters: the chat had the post, so it must never be queued for it again.
 
 Compaction deletes such rows and keeps that fact as one number per chat, its floor
 (`chats.compacted_through`, a `posts.first_seen` time): a post first seen before a chat's floor
-is never queued for that chat (`deliveries` checks it when pushing and when queueing a new
+is never queued for that chat (`queueing` checks it when pushing and when queueing a new
 reader's backlog). Only rows of posts first seen before the floor are deleted, so the floor
 never lets a deleted row's post through. It also keeps out the few older posts the chat never
 had (it read other categories then); they are older than the retention, a couple of days at
@@ -26,10 +26,13 @@ young can be finished long enough, so each run reads the old rows only.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from bot.store.db import Database
 from bot.store.model import Status
+
+log = logging.getLogger(__name__)
 
 #: Rows deleted per transaction: small enough that a command waits a few milliseconds at most.
 COMPACT_BATCH = 2_000
@@ -86,7 +89,10 @@ class LedgerQueries:
                 break  # rows are queued in id order: none after this one is old enough
             await asyncio.sleep(0)
         if deleted:
-            await self._db.reclaim("deliveries")
+            try:
+                await self._db.reclaim("deliveries")
+            except Exception as exc:  # the rows are gone all the same; the next run tries again
+                log.warning("room of compacted deliveries not reclaimed error=%s", exc)
         return Compaction(deleted=deleted, chats=len(chats))
 
     async def _forget(self, rows: list[tuple[int, int]], before: float) -> None:

@@ -178,7 +178,13 @@ class PostgresDatabase(Database):
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One write transaction: committed if the block completes, else rolled back."""
-        async with self._write, self._connection() as connection, connection.transaction():
+        # Read committed whatever the server's default: each statement then sees every write
+        # committed before the advisory lock was granted, not a snapshot from before it.
+        async with (
+            self._write,
+            self._connection() as connection,
+            connection.transaction(isolation="read_committed"),
+        ):
             await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
             yield PostgresTransaction(connection)
 

@@ -15,8 +15,9 @@ import asyncio
 import json
 import time
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from bot.store.db import Database
+from bot.store.db import Database, Transaction
 from bot.store.model import ALL, NewPost
 
 #: Chats queued for a post per transaction: a reader's command waits for one chunk at most,
@@ -142,33 +143,8 @@ class QueueingQueries:
                         (post_id,),
                     )
                     return queued
-                categories = audience["categories"]
-                # A chat of the chunk may have the post already (an editor pushed it, or a
-                # group's deliveries moved to its supergroup's id). Only then is each row
-                # checked for a conflict: that check is a third of the time of a million rows.
-                had = await tx.row(
-                    "SELECT 1 FROM deliveries WHERE post_id = ? AND chat_id > ? AND chat_id <= ? "
-                    "LIMIT 1",
-                    (post_id, cursor, int(end[0])),
-                )
-                queued += await tx.execute(
-                    "INSERT INTO deliveries "
-                    "(post_id, chat_id, priority, created_at, updated_at) "
-                    "SELECT ?1, c.id, ?8, ?9, ?9 "
-                    + _AUDIENCE
-                    + (" ON CONFLICT DO NOTHING" if had else ""),
-                    (
-                        post_id,
-                        cursor,
-                        int(end[0]),
-                        first_seen,
-                        None if categories is None else json.dumps(categories),
-                        ALL,
-                        audience["language"],
-                        int(audience["priority"]),
-                        now,
-                        float(audience["since"]),
-                    ),
+                queued += await queue_chats(
+                    tx, post_id, audience, first_seen, after=cursor, through=int(end[0]), now=now
                 )
                 await tx.execute(
                     "UPDATE posts SET queued_through = ? WHERE id = ?", (int(end[0]), post_id)
@@ -260,3 +236,42 @@ class QueueingQueries:
                 "ORDER BY rank DESC ON CONFLICT DO NOTHING",
                 (chat_id, priority, now, now, json.dumps(list(post_ids)), limit, chat_id),
             )
+
+
+async def queue_chats(
+    tx: Transaction,
+    post_id: str,
+    audience: dict[str, Any],
+    first_seen: float,
+    *,
+    after: int,
+    through: int,
+    now: float,
+) -> int:
+    """Queue the post for the chats of its `audience` with ids in (`after`, `through`]: one
+    chunk of its queueing, or one chat that moved behind the queueing's cursor. Returns
+    deliveries queued."""
+    categories = audience["categories"]
+    # A chat of the chunk may have the post already (an editor pushed it, a welcome backlog
+    # queued it, a group's deliveries moved to its supergroup's id). Only then is each row
+    # checked for a conflict: that check is a third of the time of a million rows.
+    had = await tx.row(
+        "SELECT 1 FROM deliveries WHERE post_id = ? AND chat_id > ? AND chat_id <= ? LIMIT 1",
+        (post_id, after, through),
+    )
+    return await tx.execute(
+        "INSERT INTO deliveries (post_id, chat_id, priority, created_at, updated_at) "
+        "SELECT ?1, c.id, ?8, ?9, ?9 " + _AUDIENCE + (" ON CONFLICT DO NOTHING" if had else ""),
+        (
+            post_id,
+            after,
+            through,
+            first_seen,
+            None if categories is None else json.dumps(categories),
+            ALL,
+            audience["language"],
+            int(audience["priority"]),
+            now,
+            float(audience["since"]),
+        ),
+    )

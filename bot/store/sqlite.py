@@ -180,8 +180,11 @@ class SqliteDatabase(Database):
                 # BEGIN or COMMIT may still be running in the connection's thread, so whether
                 # one is open cannot be read here: the ROLLBACK is queued behind it, and finds
                 # nothing to end when the statement or COMMIT that failed already ended it.
-                with contextlib.suppress(sqlite3.OperationalError):
+                try:
                     await self._connection.execute("ROLLBACK")
+                except sqlite3.OperationalError:
+                    if self._connection.in_transaction:  # read after the queue ran: true now
+                        raise
                 raise
 
     async def execute(self, sql: str, params: Sequence[object] = ()) -> None:

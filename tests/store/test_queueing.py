@@ -74,19 +74,38 @@ async def test_a_push_finishes_the_scans_queueing_first(
     assert sorted(d.chat_id for d in await store.due(now=1e12)) == [1, 2, 3]
 
 
+async def _queue_first_chunk_only(store: Store) -> None:
+    """Chats 10-19 subscribed; post P queued for the first chunk of three, then the process
+    dies (the cancel lands between chunks, as in the test above)."""
+    for chat in range(10, 20):
+        await store.subscribe(chat, "private", None)
+    task = asyncio.create_task(store.add_posts([NewPost("P", "p")]))
+    while not task.done():
+        if len(await store.due(now=1e12)) > 3:
+            task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert 3 <= len(await store.due(now=1e12)) < 10
+
+
 async def test_a_chat_that_has_the_post_already_is_not_queued_it_again(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(queueing, "QUEUE_CHUNK", 3)
-    for chat in range(1, 11):
-        await store.subscribe(chat, "private", None)
-    task = asyncio.create_task(store.add_posts([NewPost("P", "p")]))
-    while not task.done():
-        if len(await store.due(now=1e12)) > 3:  # the first chunk is committed (see above)
-            task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    # A group queued in the first chunk becomes a supergroup whose id a later chunk covers.
-    await store.migrate_chat(1, 20)
+    await _queue_first_chunk_only(store)
+    # A chat of the first chunk moves to an id a later chunk covers, with its delivery.
+    await store.migrate_chat(10, 30)
 
     await store.add_posts([])
-    assert sorted(d.chat_id for d in await store.due(now=1e12)) == [*range(2, 11), 20]
+    assert sorted(d.chat_id for d in await store.due(now=1e12)) == [*range(11, 20), 30]
+
+
+async def test_a_group_that_moves_behind_the_queueing_still_gets_the_post(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queueing, "QUEUE_CHUNK", 3)
+    await _queue_first_chunk_only(store)
+    # A group not reached yet becomes a supergroup, whose id is lower: the queueing is past it.
+    await store.migrate_chat(18, 5)
+
+    await store.add_posts([])
+    assert sorted(d.chat_id for d in await store.due(now=1e12)) == [5, *range(10, 18), 19]
