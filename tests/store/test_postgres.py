@@ -4,7 +4,6 @@ replaced, a password that never shows, and SQL translated where the engines diff
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -58,25 +57,6 @@ async def test_a_failed_commit_is_rolled_back_and_the_next_write_goes_through(
         await tx.execute("INSERT INTO parent VALUES (2)")
     assert await database.rows("SELECT parent_id FROM child") == []
     assert await database.rows("SELECT id FROM parent") == [(2,)]
-
-
-@pytest.mark.parametrize("steps", [0, 1, 2, 3, 4, 6, 8], ids=lambda n: f"cancelled-after-{n}-steps")
-async def test_a_cancelled_block_leaves_no_transaction_open(
-    database: PostgresDatabase, steps: int
-) -> None:
-    async def write() -> None:
-        async with database.transaction() as tx:
-            await tx.execute("INSERT INTO parent VALUES (1)")
-
-    task = asyncio.create_task(write())
-    for _ in range(steps):
-        await asyncio.sleep(0)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    async with database.transaction() as tx:
-        await tx.execute("INSERT INTO parent VALUES (2)")
-    assert (2,) in await database.rows("SELECT id FROM parent")
 
 
 async def test_a_lost_connection_is_replaced(url: PostgresUrl, postgres_server: str) -> None:
