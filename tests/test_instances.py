@@ -121,6 +121,17 @@ async def healthy(bot: Bot, role: str) -> bool:
     return await bot.health() == (200, f"ok {role}\n")
 
 
+async def mid_broadcast(
+    tmp_path: Path, double: TelegramDouble, location: Location, write_post: WritePost
+) -> tuple[Bot, Bot]:
+    """Two instances, the first active and 60 messages into a breaking story's broadcast."""
+    first, second = await two_instances(tmp_path, double, location)
+    when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    write_post("breaking.md", title="Breaking story", date=when)
+    await double.wait_for(lambda: sum(copies(double, "Breaking story")) >= 60, timeout=20)
+    return first, second
+
+
 async def stop(bot: Bot) -> None:
     if bot.process.returncode is None:
         bot.process.send_signal(signal.SIGTERM)
@@ -135,10 +146,7 @@ async def test_kill_9_of_the_active_instance_mid_broadcast_and_the_standby_finis
     write_post: WritePost,
     database_location: Location,
 ) -> None:
-    first, second = await two_instances(tmp_path, double, database_location)
-    when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    write_post("breaking.md", title="Breaking story", date=when)
-    await double.wait_for(lambda: sum(copies(double, "Breaking story")) >= 60, timeout=20)
+    first, second = await mid_broadcast(tmp_path, double, database_location, write_post)
     assert "Breaking story" not in second.text()  # the standby has sent nothing
     first.process.kill()
     killed = time.monotonic()
@@ -166,10 +174,7 @@ async def test_a_paused_active_instance_is_deposed_and_sends_nothing_when_it_wak
     write_post: WritePost,
     database_location: Location,
 ) -> None:
-    first, second = await two_instances(tmp_path, double, database_location)
-    when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    write_post("breaking.md", title="Breaking story", date=when)
-    await double.wait_for(lambda: sum(copies(double, "Breaking story")) >= 60, timeout=20)
+    first, second = await mid_broadcast(tmp_path, double, database_location, write_post)
     first.process.send_signal(signal.SIGSTOP)  # a VM paused, its clock running on
     paused = time.monotonic()
     try:
